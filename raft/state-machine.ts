@@ -1,0 +1,29 @@
+/**
+ * The interface between the Raft runtime (`node.ts`) and an application state machine.
+ * The runtime calls these one at a time, never concurrently, in log order.
+ */
+import type { SnapshotMeta } from './core/types.ts';
+
+/** A committed application entry handed to the state machine. */
+export interface AppliedEntry {
+  readonly index: number;
+  readonly term: number;
+  readonly data: Uint8Array;
+}
+
+export interface StateMachine {
+  /**
+   * Apply committed entries in order. Must be deterministic: every replica applying the same
+   * entries from the same snapshot ends in the same state (byte-identical files). Returns one
+   * result per entry, handed to the proposer of that entry (if it is waiting on this node).
+   * A rejected command is a result, not an exception; a thrown error is fatal to the node.
+   */
+  apply(entries: readonly AppliedEntry[]): Promise<unknown[]>;
+  /**
+   * Write the state as of the last applied entry as a set of files into the empty directory
+   * `dir` (fsync is the caller's). Called between applies.
+   */
+  snapshot(dir: string): Promise<void>;
+  /** Replace the whole state by the snapshot in `dir`, taken at `meta.index`. */
+  restore(dir: string, meta: SnapshotMeta): Promise<void>;
+}
