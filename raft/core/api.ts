@@ -19,15 +19,26 @@ export interface RawNodeApi {
   campaign(): void;
   /** Feed a message from a peer. Messages of another group or malformed ones are dropped (counted in status). */
   step(m: Message): void;
-  /** Propose application data. On the leader, the entry is appended at once and its place returned. */
+  /**
+   * Propose application data. On the leader, the entry is appended at once and its place
+   * returned; elsewhere refused with 'notLeader' and the leader hint (the runtime forwards).
+   */
   propose(data: Uint8Array): ProposeResult;
   /** Propose a configuration change (see ConfChange). Refused while another one is pending. */
   proposeConfChange(cc: ConfChange): ProposeResult;
   /** Apply a committed confChange entry's change; call it when applying that entry. Returns the new configuration. */
   applyConfChange(cc: ConfChange): ConfState;
-  /** Ask the leader to hand leadership to `to` (TimeoutNow once `to` has caught up). */
+  /**
+   * Ask the leader to hand leadership to `to` (TimeoutNow once `to` has caught up). On a
+   * follower, forwarded to the known leader; dropped when no leader is known. Abandoned after
+   * an election timeout.
+   */
   transferLeader(to: NodeId): void;
-  /** Request a linearizable read index; answered in `Ready.readStates` with the same context. */
+  /**
+   * Request a linearizable read index; answered in `Ready.readStates` with the same context
+   * (on a follower, through the leader). Contexts must be unique among pending requests.
+   * Dropped without an answer when no leader is known or leadership is lost: retry on timeout.
+   */
   readIndex(context: Uint8Array): void;
   hasReady(): boolean;
   /** The next batch of duties. Exactly one Ready may be outstanding. */

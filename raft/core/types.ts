@@ -56,12 +56,14 @@ export interface ConfChangeSingle {
  * - one change with `transition: 'auto'`: applied directly when it changes at most one voter
  *   (simple change), otherwise through a joint configuration left automatically;
  * - `transition: 'joint'`: always enter a joint configuration, leave it with an empty change;
- * - `changes: []`: leave the current joint configuration.
+ * - `changes: []`: leave the current joint configuration;
+ * - `transition: 'reset'`: written only by `resetPeers` (UNSAFE): the configuration becomes
+ *   exactly the `addVoter`/`addLearner` nodes listed, whatever it was. Never proposed.
  * `context` is opaque to the core (the runtime keeps addresses there).
  */
 export interface ConfChange {
   readonly changes: readonly ConfChangeSingle[];
-  readonly transition: 'auto' | 'joint';
+  readonly transition: 'auto' | 'joint' | 'reset';
   readonly context: Uint8Array;
 }
 
@@ -199,6 +201,8 @@ export interface RaftConfig {
   readonly uncommittedBytesMax: number;
   /** The index up to which entries were applied before this start (0 on a fresh node). */
   readonly applied: number;
+  /** At most this many entry bytes in one Ready's `committedEntries` (at least one entry). Default 64 MiB. */
+  readonly committedEntriesBytesMax?: number;
   /** Test-only: a deliberately broken variant. Never set in production. */
   readonly canary?: CanaryName;
 }
@@ -253,6 +257,8 @@ export interface Status {
   /** Present on the leader only. */
   readonly progress: Readonly<Record<NodeId, ProgressStatus>> | null;
   readonly leadTransferee: NodeId | '';
+  /** Messages `step` dropped since start: another group, another destination, malformed. */
+  readonly messagesDropped: number;
 }
 
 export const EMPTY_BYTES: Uint8Array = new Uint8Array(0);

@@ -1,0 +1,10 @@
+// Original file: journalnode/protocol/journal.proto
+
+
+export interface GetJournalStateRequest {
+  'journalId'?: (string);
+}
+
+export interface GetJournalStateRequest__Output {
+  'journalId': (string);
+}

@@ -1,0 +1,9 @@
+/**
+ * The QJournal wire contract shared by JournalNodes and clients (libqjm imports only this
+ * folder): limits, typed errors, record framing, and the proto loader. No server code here.
+ */
+export * from './limits.ts';
+export * from './errors.ts';
+export * from './records.ts';
+export * from './load.ts';
+export type { ProtoGrpcType } from './generated/journal.ts';

@@ -1,0 +1,171 @@
+/**
+ * The one writer of one segment file. Two `fs.write` calls in flight on one descriptor may land
+ * in either order, so every append goes through this queue: appends are written in call order,
+ * at explicit positions, many at a time in one `writev`.
+ *
+ * Durability is the caller's choice: `flush()` waits until the bytes are in the page cache,
+ * `sync()` also fsyncs. The journal state machine does not fsync on apply (the Raft log is the
+ * durable source of truth), only when it snapshots.
+ */
+import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+
+/** Most buffers in one writev call (Linux IOV_MAX is 1024). */
+export const writevBuffersMax = 1024;
+
+/** Most queued bytes before `append` waits for the queue to drain (backpressure). */
+export const writerQueueBytesMax = 64 * 1024 * 1024;
+
+/** A write or close on a segment file failed; the writer is unusable afterwards. */
+export class SegmentWriteError extends Error {
+  override readonly name = 'SegmentWriteError';
+  readonly path: string;
+  constructor(path: string, message: string, options?: ErrorOptions) {
+    super(`${path}: ${message}`, options);
+    this.path = path;
+  }
+}
+
+/** Appends to one file, in order, through one queue. */
+export class SegmentWriter {
+  readonly path: string;
+  private readonly handle: FileHandle;
+  /** Bytes accepted so far: written plus queued. Invariant: writtenBytes <= lengthBytes. */
+  private acceptedBytes: number;
+  /** Bytes already written (the next writev position). */
+  private writtenBytes: number;
+  private queue: Uint8Array[] = [];
+  private queuedBytesCount = 0;
+  private draining: Promise<void> | undefined;
+  private failure: SegmentWriteError | undefined;
+  private closed = false;
+
+  private constructor(path: string, handle: FileHandle, lengthBytes: number) {
+    this.path = path;
+    this.handle = handle;
+    this.acceptedBytes = lengthBytes;
+    this.writtenBytes = lengthBytes;
+  }
+
+  /** Create (or truncate) `path` and return its writer, positioned at 0. */
+  static async create(path: string): Promise<SegmentWriter> {
+    const handle = await open(path, 'w');
+    return new SegmentWriter(path, handle, 0);
+  }
+
+  /**
+   * Open an existing file for appending at `lengthBytes`. Throws if the file is shorter;
+   * a longer file is truncated to `lengthBytes` (bytes beyond the applied length are not state).
+   */
+  static async openAt(path: string, lengthBytes: number): Promise<SegmentWriter> {
+    const handle = await open(path, 'r+');
+    try {
+      const { size } = await handle.stat();
+      if (size < lengthBytes) throw new SegmentWriteError(path, `file has ${size} bytes, expected at least ${lengthBytes}`);
+      if (size > lengthBytes) await handle.truncate(lengthBytes);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    return new SegmentWriter(path, handle, lengthBytes);
+  }
+
+  /** Bytes accepted so far (written plus queued): the file's length once flushed. */
+  get lengthBytes(): number {
+    return this.acceptedBytes;
+  }
+
+  /** Bytes waiting to be written. */
+  get queuedBytes(): number {
+    return this.queuedBytesCount;
+  }
+
+  /**
+   * Queue `bytes` after everything appended before. Resolves at once unless the queue holds
+   * more than {@link writerQueueBytesMax}, then once it drained. `bytes` must stay unchanged
+   * until flushed. Write errors surface in `flush()`.
+   */
+  async append(bytes: Uint8Array): Promise<void> {
+    this.assertUsable();
+    if (bytes.byteLength === 0) return;
+    this.queue.push(bytes);
+    this.queuedBytesCount += bytes.byteLength;
+    this.acceptedBytes += bytes.byteLength;
+    this.draining ??= this.drain();
+    if (this.queuedBytesCount > writerQueueBytesMax) await this.flush();
+  }
+
+  /** Resolves once every byte appended before the call is written; rejects with the first write error. */
+  async flush(): Promise<void> {
+    while (this.draining !== undefined) await this.draining;
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Flush, then fsync the file. */
+  async sync(): Promise<void> {
+    await this.flush();
+    await this.handle.sync();
+  }
+
+  /** Flush and close. The writer cannot be used afterwards. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.flush();
+    } finally {
+      this.closed = true;
+      await this.handle.close();
+    }
+  }
+
+  private assertUsable(): void {
+    if (this.closed) throw new SegmentWriteError(this.path, 'append after close');
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0 && this.failure === undefined) {
+        const buffers = this.queue.splice(0, writevBuffersMax);
+        let bytes = 0;
+        for (const b of buffers) bytes += b.byteLength;
+        await this.writeFully(buffers, bytes);
+        this.queuedBytesCount -= bytes;
+      }
+    } catch (error) {
+      this.failure = error instanceof SegmentWriteError ? error : new SegmentWriteError(this.path, 'write failed', { cause: error });
+      this.queue = [];
+      this.queuedBytesCount = 0;
+    } finally {
+      this.draining = undefined;
+    }
+  }
+
+  /** writev `buffers` at the write position, looping over short writes. */
+  private async writeFully(buffers: Uint8Array[], bytes: number): Promise<void> {
+    let pending = buffers;
+    let left = bytes;
+    while (left > 0) {
+      const { bytesWritten } = await this.handle.writev(pending, this.writtenBytes);
+      if (bytesWritten <= 0) throw new SegmentWriteError(this.path, 'writev wrote nothing');
+      this.writtenBytes += bytesWritten;
+      left -= bytesWritten;
+      if (left > 0) pending = dropPrefix(pending, bytesWritten);
+    }
+  }
+}
+
+/** The buffers left after the first `count` bytes of `buffers`. */
+function dropPrefix(buffers: Uint8Array[], count: number): Uint8Array[] {
+  let skip = count;
+  const rest: Uint8Array[] = [];
+  for (const b of buffers) {
+    if (skip >= b.byteLength) {
+      skip -= b.byteLength;
+      continue;
+    }
+    rest.push(skip > 0 ? b.subarray(skip) : b);
+    skip = 0;
+  }
+  return rest;
+}

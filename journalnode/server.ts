@@ -1,0 +1,287 @@
+/**
+ * The JournalNode process: a journal state machine under a Raft node, one gRPC server (QJournal,
+ * the Raft transport and the Raft admin service on one port) and one HTTP server (express
+ * endpoints and the WebSocket tail on one port).
+ *
+ * `startJournalNode(config)` runs it in this process (tests may run several); `main.ts` wraps
+ * it with argument parsing and signals. Shutdown (`stop()`): stop accepting (HTTP, WebSocket,
+ * gRPC), stop Raft (pending calls answered UNAVAILABLE), close the segment files, release the
+ * data directory lock.
+ *
+ * Data directory layout: `<dataDir>/raft/` (WAL, snapshots, hard state), `<dataDir>/journals/`
+ * (segment files, owned by the state machine), `<dataDir>/LOCK` (the pid of the owner).
+ */
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { pino, type Logger } from 'pino';
+import { RaftNode } from '../raft/node.ts';
+import { addAdminService } from '../raft/admin/service.ts';
+import type { JournalNodeConfig } from './config.ts';
+import { formatHostPort, isWildcardHost, parseHostPort } from './config.ts';
+import { JournalStateMachine } from './journal-state-machine.ts';
+import { JournalNodeMetrics } from './metrics.ts';
+import { createQJournalHandlers, qjournalServiceDefinition } from './qjournal-service.ts';
+import { createHttpApp } from './http.ts';
+import { TailServer } from './tail.ts';
+import { grpcMessageBytesMax } from './protocol/limits.ts';
+
+/** Time pending gRPC calls get to finish at shutdown before they are cancelled, ms. */
+export const shutdownGraceMs = 2_000;
+
+/** Options beyond the configuration (for in-process use). */
+export interface StartOptions {
+  /** Logger; default: pino to stderr at `config.logLevel`. */
+  readonly log?: Logger;
+  /**
+   * Called once when the node fails (storage error): the node is already stopping. Default:
+   * log and exit the process with code 1.
+   */
+  readonly onFatal?: (error: Error) => void;
+}
+
+/** A running JournalNode. */
+export interface JournalNodeHandle {
+  readonly id: string;
+  readonly config: JournalNodeConfig;
+  /** The rpc address peers and clients use (this node's entry in the cluster). */
+  readonly rpcAddress: string;
+  /** The bound HTTP address (actual port). */
+  readonly httpAddress: string;
+  readonly node: RaftNode;
+  readonly stateMachine: JournalStateMachine;
+  readonly metrics: JournalNodeMetrics;
+  readonly log: Logger;
+  /** Resolves once stopped; with the error when the node failed. */
+  readonly stopped: Promise<Error | undefined>;
+  /** Stop cleanly (idempotent). */
+  stop(): Promise<void>;
+}
+
+/** Another process (or this one) already runs a JournalNode on the data directory. */
+export class DataDirLockedError extends Error {
+  override readonly name = 'DataDirLockedError';
+  constructor(dir: string, pid: number) {
+    super(`${dir} is in use by process ${pid}`);
+  }
+}
+
+const lockedHere = new Set<string>();
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Take `<dir>/LOCK` (pid inside). A lock left by a dead process is taken over. */
+async function lockDataDir(dir: string): Promise<() => Promise<void>> {
+  const path = join(dir, 'LOCK');
+  if (lockedHere.has(path)) throw new DataDirLockedError(dir, process.pid);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(path, 'wx');
+      await handle.writeFile(`${process.pid}\n`);
+      await handle.close();
+      lockedHere.add(path);
+      return async () => {
+        lockedHere.delete(path);
+        await unlink(path).catch(() => undefined);
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) throw new DataDirLockedError(dir, pid);
+      await unlink(path).catch(() => undefined);
+    }
+  }
+  throw new DataDirLockedError(dir, -1);
+}
+
+function bindGrpc(server: grpc.Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port)));
+  });
+}
+
+function listenHttp(server: HttpServer, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/** Start a JournalNode. Resolves once it listens on both ports and Raft runs. */
+export async function startJournalNode(config: JournalNodeConfig, options: StartOptions = {}): Promise<JournalNodeHandle> {
+  const log = options.log ?? pino({ level: config.logLevel, base: { jn: config.id } }, pino.destination({ dest: 2, sync: true }));
+  await mkdir(config.dataDir, { recursive: true });
+  const unlock = await lockDataDir(config.dataDir);
+
+  let running = false;
+  let stopping: Promise<void> | undefined;
+  let resolveStopped!: (error: Error | undefined) => void;
+  const stopped = new Promise<Error | undefined>((resolve) => (resolveStopped = resolve));
+  let fatalError: Error | undefined;
+
+  const messageBytesMax = Math.max(config.raftMessageBytesMax, grpcMessageBytesMax);
+  const grpcServer = new grpc.Server({
+    'grpc.max_receive_message_length': messageBytesMax,
+    'grpc.max_send_message_length': messageBytesMax,
+  });
+  let httpServer: HttpServer | undefined;
+  let tail: TailServer | undefined;
+  let stateMachine: JournalStateMachine | undefined;
+  let node: RaftNode | undefined;
+
+  try {
+    // 1. The gRPC port first: a single node on port 0 needs it for its own address.
+    const rpcBind = parseHostPort(config.rpc)!;
+    const rpcPort = await bindGrpc(grpcServer, config.rpc);
+    const boundRpc = formatHostPort(rpcBind.host, rpcPort);
+    const initialPeers = config.singleNode
+      ? new Map([[config.id, isWildcardHost(rpcBind.host) ? formatHostPort('127.0.0.1', rpcPort) : boundRpc]])
+      : config.initialCluster;
+    const rpcAddress = initialPeers.get(config.id) ?? boundRpc;
+
+    // 2. The state machine and Raft.
+    const sm = new JournalStateMachine({ dataDir: config.dataDir, log: log.child({ component: 'journal' }) });
+    stateMachine = sm;
+    const raft = new RaftNode({
+      id: config.id,
+      groupId: config.groupId,
+      dataDir: join(config.dataDir, 'raft'),
+      initialPeers,
+      join: config.join,
+      stateMachine: sm,
+      tickMs: config.tickMs,
+      electionTicks: config.electionTicks,
+      heartbeatTicks: config.heartbeatTicks,
+      snapshotEntries: config.snapshotEntries,
+      snapshotKeepEntries: config.snapshotKeepEntries,
+      messageBytesMax: config.raftMessageBytesMax,
+      uncommittedBytesMax: config.uncommittedBytesMax,
+      log: log.child({ component: 'raft' }),
+      onFatal: (error) => {
+        fatalError = error;
+        log.fatal({ err: error }, 'journalnode: fatal error, stopping');
+        stopping ??= shutdown();
+        if (options.onFatal) options.onFatal(error);
+        else void stopped.then(() => process.exit(1));
+      },
+    });
+    node = raft;
+    const metrics = new JournalNodeMetrics(raft, sm);
+    sm.onApplied((event) => {
+      if (event.type !== 'journal') return;
+      metrics.journalBytesApplied.inc(event.records.byteLength);
+      metrics.journalEditsApplied.inc(event.count);
+    });
+    await raft.start();
+    running = true;
+
+    // 3. Services on the gRPC port.
+    raft.addToServer(grpcServer);
+    addAdminService(grpcServer, (groupId) => (groupId === '' || groupId === raft.groupId ? raft : undefined));
+    grpcServer.addService(
+      qjournalServiceDefinition(),
+      createQJournalHandlers({
+        node: raft,
+        stateMachine: sm,
+        metrics,
+        log: log.child({ component: 'qjournal' }),
+        proposalTimeoutMs: config.proposalTimeoutMs,
+        streamInflightRequestsMax: config.streamInflightRequestsMax,
+        streamInflightBytesMax: config.streamInflightBytesMax,
+      }),
+    );
+
+    // 4. HTTP and the WebSocket tail on the HTTP port.
+    const tailServer = new TailServer({
+      stateMachine: sm,
+      metrics,
+      log: log.child({ component: 'tail' }),
+      bufferedBytesHighWater: config.tailBufferedBytesHighWater,
+      stallTimeoutMs: config.tailStallTimeoutMs,
+      subscribersMax: config.tailSubscribersMax,
+    });
+    tail = tailServer;
+    let httpAddress = '';
+    const app = createHttpApp({
+      id: config.id,
+      node: raft,
+      stateMachine: sm,
+      metrics,
+      tail: tailServer,
+      log: log.child({ component: 'http' }),
+      addresses: () => ({ rpc: rpcAddress, http: httpAddress }),
+      isRunning: () => running,
+    });
+    const server = createServer(app);
+    httpServer = server;
+    server.on('upgrade', (request, socket, head) => {
+      if (!tailServer.handleUpgrade(request, socket, head)) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      }
+    });
+    const httpBind = parseHostPort(config.http)!;
+    const bound = await listenHttp(server, httpBind.host, httpBind.port);
+    httpAddress = formatHostPort(httpBind.host, bound.port);
+
+    const handle: JournalNodeHandle = {
+      id: config.id,
+      config,
+      rpcAddress,
+      httpAddress,
+      node: raft,
+      stateMachine: sm,
+      metrics,
+      log,
+      stopped,
+      stop: () => {
+        stopping ??= shutdown();
+        return stopping;
+      },
+    };
+    log.info({ rpc: rpcAddress, boundRpc, http: httpAddress, join: config.join, peers: Object.fromEntries(initialPeers) }, 'journalnode started');
+    return handle;
+  } catch (error) {
+    stopping ??= shutdown();
+    await stopping;
+    throw error;
+  }
+
+  async function shutdown(): Promise<void> {
+    running = false;
+    log.info('journalnode stopping');
+    try {
+      const tailClosed = tail?.close() ?? Promise.resolve();
+      const httpClosed = new Promise<void>((resolve) => {
+        if (httpServer === undefined || !httpServer.listening) return resolve();
+        httpServer.close(() => resolve());
+        httpServer.closeIdleConnections();
+      });
+      // Stop accepting gRPC calls; pending ones finish once Raft stops (answered UNAVAILABLE).
+      const grpcDrained = new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
+      await node?.stop();
+      await tailClosed;
+      const graceTimer = new Promise<void>((resolve) => setTimeout(resolve, shutdownGraceMs).unref());
+      await Promise.race([grpcDrained, graceTimer]);
+      grpcServer.forceShutdown();
+      httpServer?.closeAllConnections();
+      await httpClosed;
+      await stateMachine?.close().catch((error: unknown) => log.warn({ err: error }, 'closing the segment files failed'));
+    } finally {
+      await unlock();
+      log.info('journalnode stopped');
+      resolveStopped(fatalError);
+    }
+  }
+}

@@ -1,0 +1,857 @@
+/**
+ * The Raft runtime: drives the pure core (`core/`) with a timer, durable storage (`storage/`)
+ * and the gRPC transport (`transport/`), and applies committed entries to a StateMachine.
+ *
+ * One Ready at a time, handled as ordered duties:
+ * 1. send the leader's appends at once (so the leader writes its log in parallel with
+ *    replicating it; it counts itself only after `advance`, i.e. once durable);
+ * 2. persist: an incoming snapshot (restore + WAL reset), then entries (one WAL append, group
+ *    committed), then term and vote (hard state, when they changed);
+ * 3. send the messages that promise durable state (votes, append acknowledgements);
+ * 4. apply committed entries, resolve the proposals waiting on them;
+ * 5. advance the core, maybe take a snapshot.
+ * Inputs (ticks, messages, proposals) arriving meanwhile go to the core at once and are picked
+ * up by the next Ready: that is what batches many proposals into one fsync.
+ *
+ * A storage failure (a failed write or fsync) is fatal: the node stops and calls `onFatal`
+ * (by default the process exits). It never retries an fsync.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { RawNode, MemoryStorage, encodeConfChange, decodeConfChange } from './core/index.ts';
+import type {
+  ConfChange,
+  ConfChangeSingle,
+  ConfState,
+  Entry,
+  HardState,
+  Message,
+  NodeId,
+  ProposeResult,
+  Ready,
+  Role,
+  Snapshot,
+  SnapshotMeta,
+  Status,
+} from './core/types.ts';
+import { EMPTY_BYTES } from './core/types.ts';
+import type { StateMachine } from './state-machine.ts';
+import { openWal, type Wal } from './storage/wal.ts';
+import { openHardStateStore, type HardStateStore } from './storage/hard-state.ts';
+import { openSnapshotStore, type SnapshotStore, type SnapshotInfo } from './storage/snapshot-store.ts';
+import { nodeFileSystem, type FileSystem } from './storage/fs.ts';
+import { GrpcRaftTransport } from './transport/grpc-transport.ts';
+import {
+  InvalidArgumentError,
+  NodeStoppedError,
+  NotLeaderError,
+  ProposalDroppedError,
+  ProposalRefusedError,
+  RaftTimeoutError,
+} from './errors.ts';
+
+/** Name of the runtime's own file inside every snapshot's file set (the address book). */
+export const PEERS_FILE = 'raft-peers.json';
+
+/** Options of a RaftNode. Durations in milliseconds unless named in ticks. */
+export interface RaftNodeOptions {
+  readonly id: NodeId;
+  readonly groupId: string;
+  /** Holds `wal/`, `snap/` and `hardstate.json`. */
+  readonly dataDir: string;
+  /** The cluster on first start (id -> raft `host:port`); ignored once the node has state. */
+  readonly initialPeers: ReadonlyMap<NodeId, string>;
+  /** True for a node added to a running group: it starts empty and waits for the leader. */
+  readonly join?: boolean;
+  readonly stateMachine: StateMachine;
+  readonly tickMs?: number;
+  readonly electionTicks?: number;
+  readonly heartbeatTicks?: number;
+  /** Take a snapshot once this many entries were applied since the last one. */
+  readonly snapshotEntries?: number;
+  /** Entries kept in the log below a snapshot, for slow followers. */
+  readonly snapshotKeepEntries?: number;
+  /** Largest raft message (gRPC limit both ways). */
+  readonly messageBytesMax?: number;
+  /** Proposals are refused once this many bytes are proposed but not yet committed. */
+  readonly uncommittedBytesMax?: number;
+  readonly inflightMessagesMax?: number;
+  readonly inflightBytesMax?: number;
+  readonly fs?: FileSystem;
+  readonly log?: Logger;
+  /** Called once when storage fails; the node is already stopped. Default: log and exit(1). */
+  readonly onFatal?: (error: Error) => void;
+  /**
+   * Where to dial a peer instead of its address in the configuration (tests route links
+   * through fault proxies this way). The configuration keeps the real addresses.
+   */
+  readonly dialOverrides?: ReadonlyMap<NodeId, string>;
+  /** Seeded randomness for election timeouts (tests); default Math.random. */
+  readonly random?: (n: number) => number;
+}
+
+/** What `status()` reports: the core's status plus the runtime's view. */
+export interface RaftNodeStatus extends Status {
+  readonly peers: Readonly<Record<NodeId, string>>;
+  readonly leaderAddress: string;
+  readonly snapshotIndex: number;
+  readonly walStats: Readonly<Record<string, number>>;
+}
+
+/** Events: 'role' (role, leader), 'applied' (index), 'fatal' (error). */
+export interface RaftNodeEvents {
+  role: [role: Role, leader: NodeId | ''];
+  applied: [index: number];
+  fatal: [error: Error];
+}
+
+interface ProposalWaiter {
+  readonly term: number;
+  readonly resolve: (result: unknown) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface ReadWaiter {
+  readonly resolve: (index: number) => void;
+  readonly reject: (error: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+interface AppliedWaiter {
+  readonly index: number;
+  readonly resolve: () => void;
+}
+
+interface PeersContext {
+  readonly addresses: Record<NodeId, string>;
+}
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
+
+function encodePeers(peers: ReadonlyMap<NodeId, string>): Uint8Array {
+  const addresses: Record<NodeId, string> = {};
+  for (const [id, address] of [...peers].sort((a, b) => (a[0] < b[0] ? -1 : 1))) addresses[id] = address;
+  return textEncoder.encode(JSON.stringify({ addresses } satisfies PeersContext));
+}
+
+function decodePeers(data: Uint8Array): Map<NodeId, string> {
+  const out = new Map<NodeId, string>();
+  if (data.length === 0) return out;
+  const parsed = JSON.parse(textDecoder.decode(data)) as Partial<PeersContext>;
+  for (const [id, address] of Object.entries(parsed.addresses ?? {})) {
+    if (typeof address === 'string') out.set(id, address);
+  }
+  return out;
+}
+
+const ADDRESS = /^[A-Za-z0-9_.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/;
+
+/** True when `address` looks like `host:port`. */
+export function isAddress(address: string): boolean {
+  return ADDRESS.test(address);
+}
+
+/**
+ * A Raft group member running as part of a process. Usage:
+ * `const n = new RaftNode(opts); await n.start(); n.addToServer(server);` then `propose`,
+ * `readIndex`, admin calls; `await n.stop()`.
+ */
+export class RaftNode extends EventEmitter<RaftNodeEvents> {
+  readonly id: NodeId;
+  readonly groupId: string;
+  private readonly options: RaftNodeOptions;
+  private readonly fs: FileSystem;
+  private readonly log: Logger | undefined;
+  private readonly tickMs: number;
+  private readonly electionTicks: number;
+
+  private raw!: RawNode;
+  private storage!: MemoryStorage;
+  private wal!: Wal;
+  private hardStateStore!: HardStateStore;
+  private snapshots!: SnapshotStore;
+  private transport!: GrpcRaftTransport;
+  private peers = new Map<NodeId, string>();
+
+  private confState!: ConfState;
+  private applied = 0;
+  private snapshotIndex = 0;
+  private savedTerm = 0;
+  private savedVote: NodeId | '' = '';
+  private role: Role = 'follower';
+  private leader: NodeId | '' = '';
+
+  private readonly proposals = new Map<number, ProposalWaiter>();
+  private readonly reads = new Map<string, ReadWaiter>();
+  private appliedWaiters: AppliedWaiter[] = [];
+  private readSequence = 0;
+
+  private tickTimer: NodeJS.Timeout | undefined;
+  private lastTickAt = 0;
+  private readyScheduled = false;
+  private processing = false;
+  private started = false;
+  private stopped = false;
+  private failure: Error | undefined;
+
+  constructor(options: RaftNodeOptions) {
+    super();
+    this.options = options;
+    this.id = options.id;
+    this.groupId = options.groupId;
+    this.fs = options.fs ?? nodeFileSystem;
+    this.log = options.log;
+    this.tickMs = options.tickMs ?? 100;
+    this.electionTicks = options.electionTicks ?? 10;
+  }
+
+  /** Open storage, restore the latest snapshot, replay the log, start ticking and the transport. */
+  async start(): Promise<void> {
+    if (this.started) throw new Error('raft node: start called twice');
+    this.started = true;
+    const dir = this.options.dataDir;
+    await mkdir(join(dir, 'wal'), { recursive: true });
+    await mkdir(join(dir, 'snap'), { recursive: true });
+    this.hardStateStore = await openHardStateStore(dir, { fs: this.fs });
+    this.snapshots = await openSnapshotStore(join(dir, 'snap'), { fs: this.fs });
+    this.storage = new MemoryStorage();
+
+    // 1. The latest snapshot: state machine, address book, configuration.
+    const latest = await this.snapshots.latest();
+    let snapshotMeta: SnapshotMeta | null = null;
+    if (latest !== null) {
+      snapshotMeta = latest.meta;
+      await this.options.stateMachine.restore(latest.dir, latest.meta);
+      const peersBytes = await this.readPeersFile(latest);
+      this.peers = decodePeers(peersBytes);
+      this.storage.applySnapshot({ meta: latest.meta, data: peersBytes });
+      this.applied = latest.meta.index;
+      this.snapshotIndex = latest.meta.index;
+      this.confState = latest.meta.confState;
+    }
+
+    // 2. The log: only entries that continue the snapshot are kept (see keepAfterSnapshot).
+    const opened = await openWal(join(dir, 'wal'), {
+      fs: this.fs,
+      log: (msg, fields) => this.log?.warn(fields ?? {}, msg),
+    });
+    this.wal = opened.wal;
+    if (opened.repair) this.log?.warn({ repair: opened.repair }, 'wal: truncated a torn tail');
+    const entries = keepAfterSnapshot(opened.entries, snapshotMeta);
+    if (entries.length > 0) this.storage.append(entries);
+
+    // 3. Hard state. The commit index is saved lazily: it can only be behind, never ahead.
+    let hardState = this.hardStateStore.load();
+    this.savedTerm = hardState.term;
+    this.savedVote = hardState.vote;
+    const lastIndex = this.storage.lastIndex();
+    const commit = Math.min(Math.max(hardState.commit, this.snapshotIndex), lastIndex);
+    hardState = { ...hardState, commit };
+
+    // 4. A brand new node of the initial cluster writes the same bootstrap entries as its
+    // peers: one configuration entry per initial voter, at term 1, committed.
+    const fresh = latest === null && entries.length === 0 && hardState.term === 0;
+    if (fresh && !this.options.join) {
+      const bootstrap = this.bootstrapEntries();
+      await this.wal.append(bootstrap);
+      this.storage.append(bootstrap);
+      hardState = { term: 1, vote: '', commit: bootstrap.length };
+      await this.hardStateStore.save(hardState);
+      this.savedTerm = 1;
+    }
+    this.storage.setHardState(hardState);
+    if (this.confState === undefined) this.confState = { voters: [], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false };
+
+    this.raw = new RawNode(
+      {
+        id: this.id,
+        groupId: this.groupId,
+        electionTicks: this.electionTicks,
+        heartbeatTicks: this.options.heartbeatTicks ?? 1,
+        random: this.options.random ?? ((n) => Math.floor(Math.random() * n)),
+        preVote: true,
+        checkQuorum: true,
+        inflightMessagesMax: this.options.inflightMessagesMax ?? 256,
+        inflightBytesMax: this.options.inflightBytesMax ?? 64 * 1024 * 1024,
+        messageBytesMax: Math.floor((this.options.messageBytesMax ?? 16 * 1024 * 1024) / 2),
+        uncommittedBytesMax: this.options.uncommittedBytesMax ?? 256 * 1024 * 1024,
+        applied: this.applied,
+      },
+      this.storage,
+    );
+
+    if (fresh && this.options.join) this.peers = new Map(this.options.initialPeers);
+    if (this.peers.size === 0) this.peers = new Map(this.options.initialPeers);
+    this.transport = new GrpcRaftTransport({
+      id: this.id,
+      groupId: this.groupId,
+      peers: new Map([...this.peers].map(([id, address]) => [id, this.options.dialOverrides?.get(id) ?? address])),
+      messageBytesMax: this.options.messageBytesMax ?? 16 * 1024 * 1024,
+      handlers: {
+        onMessages: (messages) => this.onMessages(messages),
+        onUnreachable: (peer) => {
+          if (!this.stopped) this.raw.reportUnreachable(peer);
+        },
+        onSnapshotStatus: (peer, ok) => {
+          if (this.stopped) return;
+          this.raw.reportSnapshot(peer, ok);
+          this.scheduleReady();
+        },
+        snapshotSource: async (meta) => {
+          const info = (await this.snapshots.list()).find((i) => i.meta.index === meta.index && i.meta.term === meta.term);
+          if (info === undefined) throw new Error(`no snapshot at ${meta.term}/${meta.index}`);
+          return { dir: info.dir, files: info.files };
+        },
+        snapshotSink: this.snapshots,
+      },
+    });
+
+    this.lastTickAt = performance.now();
+    this.tickTimer = setInterval(() => this.onTimer(), this.tickMs);
+    this.tickTimer.unref();
+    this.log?.info({ id: this.id, applied: this.applied, lastIndex: this.storage.lastIndex(), term: hardState.term }, 'raft node started');
+    this.scheduleReady();
+  }
+
+  /** Register the raft transport service on the process's gRPC server. */
+  addToServer(server: grpc.Server): void {
+    this.transport.addToServer(server);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Client API
+
+  /**
+   * Propose `data`; resolves with the state machine's result once the entry is applied on this
+   * node. Rejects with NotLeaderError (with the leader's id and address), ProposalRefusedError,
+   * ProposalDroppedError (lost to a leader change: retry), NodeStoppedError.
+   */
+  propose(data: Uint8Array): Promise<unknown> {
+    if (this.stopped) return Promise.reject(new NodeStoppedError(this.failure));
+    return this.track(this.raw.propose(data));
+  }
+
+  /** Propose a configuration change; resolves with the new configuration once applied. */
+  async proposeConfChange(cc: ConfChange, timeoutMs = 10_000): Promise<ConfState> {
+    // The core refuses a change while the previous one is not applied (as it counts applied:
+    // after `advance`): wait that out instead of failing the operator's call.
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      if (this.stopped) throw new NodeStoppedError(this.failure);
+      const result = this.raw.proposeConfChange(cc);
+      if (result.ok || result.reason !== 'confChangePending' || performance.now() > deadline) {
+        return (await this.track(result)) as ConfState;
+      }
+      await new Promise<void>((r) => setTimeout(r, Math.min(20, this.tickMs)).unref());
+    }
+  }
+
+  /**
+   * A linearizable read barrier (ReadIndex): resolves with an index once this node has applied
+   * at least it; a read of the state machine after that sees every write acknowledged before
+   * the call.
+   */
+  readIndex(timeoutMs = 5000): Promise<number> {
+    if (this.stopped) return Promise.reject(new NodeStoppedError(this.failure));
+    const key = `${this.id}:${++this.readSequence}`;
+    const promise = new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.reads.delete(key);
+        reject(new RaftTimeoutError('read index', timeoutMs));
+      }, timeoutMs);
+      timer.unref();
+      this.reads.set(key, { resolve, reject, timer });
+    });
+    this.raw.readIndex(textEncoder.encode(key));
+    this.scheduleReady();
+    return promise;
+  }
+
+  /** Resolves once this node has applied `index` (or rejects when it stops). */
+  waitApplied(index: number): Promise<void> {
+    if (this.applied >= index) return Promise.resolve();
+    if (this.stopped) return Promise.reject(new NodeStoppedError(this.failure));
+    return new Promise((resolve) => this.appliedWaiters.push({ index, resolve }));
+  }
+
+  /** Hand leadership to `to`; resolves once `to` is the leader as seen here, or times out. */
+  async transferLeader(to: NodeId, timeoutMs = 10_000): Promise<void> {
+    this.assertLeader();
+    if (!this.peers.has(to) || !this.confState.voters.includes(to)) throw new InvalidArgumentError(`transfer-leader: ${to} is not a voter`);
+    if (to === this.id) return;
+    this.raw.transferLeader(to);
+    this.scheduleReady();
+    await this.waitFor(() => this.leader === to, timeoutMs, `leader transfer to ${to}`);
+  }
+
+  /**
+   * Add a peer: it joins as a learner, and is promoted to voter once its log has caught up
+   * (unless `learner`). Resolves with the final configuration.
+   */
+  async addPeer(id: NodeId, address: string, options: { learner?: boolean; timeoutMs?: number } = {}): Promise<ConfState> {
+    this.assertLeader();
+    if (!isAddress(address)) throw new InvalidArgumentError(`add-peer: '${address}' is not host:port`);
+    if (this.confState.voters.includes(id)) throw new InvalidArgumentError(`add-peer: ${id} is already a voter`);
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    const context = encodePeers(new Map([[id, address]]));
+    if (!this.confState.learners.includes(id)) {
+      await this.proposeConfChange({ changes: [{ type: 'addLearner', node: id }], transition: 'auto', context });
+    }
+    if (options.learner) return this.confState;
+    await this.waitFor(
+      () => {
+        const status = this.raw.status();
+        const progress = status.progress?.[id];
+        return progress !== undefined && progress.match >= status.lastIndex - 64 && progress.match > 0;
+      },
+      timeoutMs,
+      `${id} to catch up`,
+    );
+    return this.proposeConfChange({ changes: [{ type: 'addVoter', node: id }], transition: 'auto', context });
+  }
+
+  /** Remove a peer (voter or learner). Resolves with the new configuration. */
+  async removePeer(id: NodeId): Promise<ConfState> {
+    this.assertLeader();
+    if (!this.confState.voters.includes(id) && !this.confState.learners.includes(id)) {
+      throw new InvalidArgumentError(`remove-peer: ${id} is not a member`);
+    }
+    if (this.confState.voters.length === 1 && this.confState.voters[0] === id) {
+      throw new InvalidArgumentError('remove-peer: cannot remove the last voter');
+    }
+    return this.proposeConfChange({ changes: [{ type: 'removeVoter', node: id }], transition: 'auto', context: EMPTY_BYTES });
+  }
+
+  /**
+   * Change the voters to exactly `voters` (id -> address) through joint consensus: new voters
+   * are added as learners first and promoted together with the removals in one joint change.
+   */
+  async changePeers(voters: ReadonlyMap<NodeId, string>, timeoutMs = 60_000): Promise<ConfState> {
+    this.assertLeader();
+    if (voters.size === 0) throw new InvalidArgumentError('change-peers: the new configuration is empty');
+    for (const [id, address] of voters) {
+      if (!isAddress(address)) throw new InvalidArgumentError(`change-peers: '${address}' (${id}) is not host:port`);
+    }
+    const added = [...voters.keys()].filter((id) => !this.confState.voters.includes(id));
+    for (const id of added) {
+      if (!this.confState.learners.includes(id)) await this.addPeer(id, voters.get(id)!, { learner: true, timeoutMs });
+    }
+    await this.waitFor(
+      () => {
+        const status = this.raw.status();
+        return added.every((id) => (status.progress?.[id]?.match ?? 0) >= status.lastIndex - 64);
+      },
+      timeoutMs,
+      'new peers to catch up',
+    );
+    const changes: ConfChangeSingle[] = [
+      ...added.map((node) => ({ type: 'addVoter' as const, node })),
+      ...this.confState.voters.filter((id) => !voters.has(id)).map((node) => ({ type: 'removeVoter' as const, node })),
+    ];
+    if (changes.length === 0) return this.confState;
+    const context = encodePeers(voters);
+    await this.proposeConfChange({ changes, transition: 'joint', context });
+    // Leave the joint configuration.
+    return this.proposeConfChange({ changes: [], transition: 'auto', context: EMPTY_BYTES });
+  }
+
+  /**
+   * UNSAFE: force this node's configuration to `voters` when a quorum is permanently lost.
+   * Committed entries only the lost nodes held are gone, and if the old majority comes back
+   * the group can split in two. Only for an operator who knows the old nodes are dead.
+   */
+  resetPeers(voters: ReadonlyMap<NodeId, string>): void {
+    if (voters.size === 0) throw new InvalidArgumentError('reset-peer: the new configuration is empty');
+    for (const [id, address] of voters) {
+      if (!isAddress(address)) throw new InvalidArgumentError(`reset-peer: '${address}' (${id}) is not host:port`);
+      if (id !== this.id) this.setPeerAddress(id, address);
+    }
+    this.raw.resetPeers([...voters.keys()]);
+    this.confState = this.raw.status().confState;
+    this.log?.warn({ voters: [...voters.keys()] }, 'reset-peer: configuration forced (unsafe)');
+    this.scheduleReady();
+  }
+
+  /** Take a snapshot now (as the operator's `snapshot` verb). Resolves with its index. */
+  async snapshotNow(): Promise<number> {
+    await this.runExclusive(() => this.takeSnapshot());
+    return this.snapshotIndex;
+  }
+
+  /** Campaign at once (tests and operators); normally elections start from timeouts. */
+  campaign(): void {
+    this.raw.campaign();
+    this.scheduleReady();
+  }
+
+  status(): RaftNodeStatus {
+    const status = this.raw.status();
+    return {
+      ...status,
+      peers: Object.fromEntries(this.peers),
+      leaderAddress: this.addressOf(status.softState.leader),
+      snapshotIndex: this.snapshotIndex,
+      walStats: { ...this.wal.stats },
+    };
+  }
+
+  /** True when this node is the leader now. */
+  isLeader(): boolean {
+    return this.role === 'leader';
+  }
+
+  /** The leader's id and raft address as known here ('' when unknown). */
+  leaderInfo(): { id: NodeId | ''; address: string } {
+    return { id: this.leader, address: this.addressOf(this.leader) };
+  }
+
+  appliedIndex(): number {
+    return this.applied;
+  }
+
+  /** Stop: no more ticks, transport closed, pending calls rejected, files closed. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    this.rejectAll(new NodeStoppedError(this.failure));
+    await this.transport?.close().catch(() => undefined);
+    // Let a Ready in progress finish its current step before the WAL closes.
+    await this.waitFor(() => !this.processing, 10_000, 'ready loop to stop').catch(() => undefined);
+    await this.wal?.close().catch(() => undefined);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // The loop
+
+  private onTimer(): void {
+    if (this.stopped) return;
+    const now = performance.now();
+    // Count ticks from elapsed time: a blocked event loop must not slow the protocol's clock
+    // down, but catching up is capped so one stall is not seen as many elections.
+    let ticks = Math.floor((now - this.lastTickAt) / this.tickMs);
+    if (ticks <= 0) return;
+    this.lastTickAt += ticks * this.tickMs;
+    ticks = Math.min(ticks, 2 * this.electionTicks);
+    for (let i = 0; i < ticks; i++) this.raw.tick();
+    this.scheduleReady();
+  }
+
+  private onMessages(messages: readonly Message[]): void {
+    if (this.stopped) return;
+    for (const m of messages) this.raw.step(m);
+    this.scheduleReady();
+  }
+
+  private scheduleReady(): void {
+    if (this.readyScheduled || this.stopped) return;
+    this.readyScheduled = true;
+    setImmediate(() => {
+      this.readyScheduled = false;
+      void this.runReadyLoop();
+    });
+  }
+
+  private async runReadyLoop(): Promise<void> {
+    if (this.processing || this.stopped) return;
+    this.processing = true;
+    try {
+      while (!this.stopped && this.raw.hasReady()) {
+        const rd = this.raw.ready();
+        await this.handleReady(rd);
+        if (this.stopped) break;
+        this.raw.advance(rd);
+        await this.maybeSnapshot();
+      }
+    } catch (e) {
+      this.fail(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      this.processing = false;
+    }
+    if (!this.stopped && this.raw.hasReady()) this.scheduleReady();
+  }
+
+  /** Run `fn` while the Ready loop is idle (snapshots requested by the operator). */
+  private async runExclusive(fn: () => Promise<void>): Promise<void> {
+    await this.waitFor(() => !this.processing, 30_000, 'ready loop to idle');
+    this.processing = true;
+    try {
+      await fn();
+    } finally {
+      this.processing = false;
+      this.scheduleReady();
+    }
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    if (rd.softState !== null) this.onSoftState(rd.softState.role, rd.softState.leader);
+    if (rd.messages.length > 0) this.transport.send(rd.messages);
+    if (rd.snapshot !== null) await this.installSnapshot(rd.snapshot);
+    if (rd.entries.length > 0) {
+      await this.wal.append(rd.entries);
+      this.storage.append([...rd.entries]);
+    }
+    if (rd.hardState !== null) await this.persistHardState(rd.hardState);
+    if (rd.messagesAfterPersist.length > 0) this.transport.send(rd.messagesAfterPersist);
+    if (rd.committedEntries.length > 0) await this.applyEntries(rd.committedEntries);
+    for (const rs of rd.readStates) {
+      const key = textDecoder.decode(rs.context);
+      const waiter = this.reads.get(key);
+      if (waiter === undefined) continue;
+      this.reads.delete(key);
+      clearTimeout(waiter.timer);
+      this.waitApplied(rs.index).then(() => waiter.resolve(rs.index), waiter.reject);
+    }
+  }
+
+  private async persistHardState(hs: HardState): Promise<void> {
+    this.storage.setHardState(hs);
+    // Term and vote must be durable before any message that depends on them is sent; the
+    // commit index is only a hint (it is re-learned from the leader) and rides along.
+    if (hs.term !== this.savedTerm || hs.vote !== this.savedVote) {
+      await this.hardStateStore.save(hs);
+      this.savedTerm = hs.term;
+      this.savedVote = hs.vote;
+    }
+  }
+
+  private onSoftState(role: Role, leader: NodeId | ''): void {
+    const changed = role !== this.role || leader !== this.leader;
+    this.role = role;
+    this.leader = leader;
+    if (changed) {
+      this.log?.info({ role, leader, term: this.storage.hardState?.term }, 'raft role');
+      this.emit('role', role, leader);
+    }
+  }
+
+  private async applyEntries(entries: readonly Entry[]): Promise<void> {
+    let batch: Entry[] = [];
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      const normal = batch.filter((e) => e.data.length > 0);
+      const results = normal.length > 0 ? await this.options.stateMachine.apply(normal) : [];
+      if (results.length !== normal.length) throw new Error(`state machine returned ${results.length} results for ${normal.length} entries`);
+      let r = 0;
+      for (const e of batch) this.settle(e, e.data.length > 0 ? results[r++] : undefined);
+      this.setApplied(batch[batch.length - 1]!.index);
+      batch = [];
+    };
+    for (const e of entries) {
+      if (e.type === 'confChange') {
+        await flush();
+        const cc = decodeConfChange(e.data);
+        this.confState = this.raw.applyConfChange(cc);
+        this.applyPeerChanges(cc);
+        this.settle(e, this.confState);
+        this.setApplied(e.index);
+      } else {
+        batch.push(e);
+      }
+    }
+    await flush();
+  }
+
+  private applyPeerChanges(cc: ConfChange): void {
+    const addresses = decodePeers(cc.context);
+    for (const change of cc.changes) {
+      if (change.type === 'removeVoter') {
+        const stillMember = this.confState.voters.includes(change.node) || this.confState.learners.includes(change.node) || this.confState.votersOutgoing.includes(change.node);
+        if (!stillMember && change.node !== this.id) {
+          this.peers.delete(change.node);
+          this.transport.removePeer(change.node);
+        }
+      } else {
+        const address = addresses.get(change.node);
+        if (address !== undefined) this.setPeerAddress(change.node, address);
+      }
+    }
+    for (const [id, address] of addresses) if (!this.peers.has(id)) this.setPeerAddress(id, address);
+    if (!this.confState.voters.includes(this.id) && !this.confState.learners.includes(this.id) && !this.confState.votersOutgoing.includes(this.id)) {
+      this.log?.warn({ id: this.id }, 'this node was removed from the configuration');
+    }
+  }
+
+  private setPeerAddress(id: NodeId, address: string): void {
+    this.peers.set(id, address);
+    if (id !== this.id) this.transport?.setPeer(id, this.options.dialOverrides?.get(id) ?? address);
+  }
+
+  private settle(e: Entry, result: unknown): void {
+    const waiter = this.proposals.get(e.index);
+    if (waiter === undefined) return;
+    this.proposals.delete(e.index);
+    if (waiter.term === e.term) waiter.resolve(result);
+    else waiter.reject(new ProposalDroppedError(e.index, waiter.term));
+  }
+
+  private setApplied(index: number): void {
+    if (index < this.applied) throw new Error(`applied index going backwards: ${index} < ${this.applied}`);
+    this.applied = index;
+    if (this.appliedWaiters.length > 0) {
+      const still: AppliedWaiter[] = [];
+      for (const w of this.appliedWaiters) {
+        if (w.index <= index) w.resolve();
+        else still.push(w);
+      }
+      this.appliedWaiters = still;
+    }
+    this.emit('applied', index);
+  }
+
+  private async installSnapshot(snapshot: Snapshot): Promise<void> {
+    const info = (await this.snapshots.list()).find((i) => i.meta.index === snapshot.meta.index && i.meta.term === snapshot.meta.term);
+    if (info === undefined) {
+      throw new Error(`snapshot ${snapshot.meta.term}/${snapshot.meta.index} to install is not in the snapshot store`);
+    }
+    this.log?.info({ index: snapshot.meta.index, term: snapshot.meta.term }, 'installing snapshot');
+    await this.options.stateMachine.restore(info.dir, info.meta);
+    // The core installs a snapshot only when its log does not hold (index, term): every entry
+    // we hold after it is stale, so the WAL starts afresh after the snapshot.
+    await this.wal.reset(snapshot.meta.index + 1);
+    this.storage.applySnapshot(snapshot);
+    const peers = decodePeers(snapshot.data);
+    for (const [id, address] of peers) this.setPeerAddress(id, address);
+    this.confState = snapshot.meta.confState;
+    this.snapshotIndex = snapshot.meta.index;
+    // Every proposal below the snapshot is lost to us (they were decided elsewhere).
+    for (const [index, waiter] of this.proposals) {
+      if (index <= snapshot.meta.index) {
+        this.proposals.delete(index);
+        waiter.reject(new ProposalDroppedError(index, waiter.term));
+      }
+    }
+    this.setApplied(Math.max(this.applied, snapshot.meta.index));
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    const every = this.options.snapshotEntries ?? 100_000;
+    if (this.applied - this.snapshotIndex < every) return;
+    await this.takeSnapshot();
+  }
+
+  private async takeSnapshot(): Promise<void> {
+    const index = this.applied;
+    if (index <= this.snapshotIndex) return;
+    const term = this.storage.term(index);
+    const meta: SnapshotMeta = { index, term, confState: this.confState };
+    const writer = await this.snapshots.begin(meta);
+    try {
+      await this.options.stateMachine.snapshot(writer.dir);
+      const peersBytes = encodePeers(this.peers);
+      await writeFile(join(writer.dir, PEERS_FILE), peersBytes);
+      await writer.publish();
+      this.storage.createSnapshot(index, this.confState, peersBytes);
+    } catch (e) {
+      await writer.abort().catch(() => undefined);
+      throw e;
+    }
+    this.snapshotIndex = index;
+    const keep = this.options.snapshotKeepEntries ?? 10_000;
+    const compactTo = index - keep;
+    if (compactTo > this.storage.firstIndex()) {
+      this.storage.compact(compactTo);
+      await this.wal.compact(compactTo);
+    }
+    // Save the commit index with the snapshot so a restart replays no less than this.
+    const hs = this.storage.hardState;
+    if (hs !== undefined) await this.hardStateStore.save(hs);
+    this.log?.info({ index, term }, 'snapshot taken');
+  }
+
+  private async readPeersFile(info: SnapshotInfo): Promise<Uint8Array> {
+    try {
+      return new Uint8Array(await readFile(join(info.dir, PEERS_FILE)));
+    } catch {
+      return EMPTY_BYTES;
+    }
+  }
+
+  private bootstrapEntries(): Entry[] {
+    const ids = [...this.options.initialPeers.keys()].sort();
+    if (!ids.includes(this.id)) throw new InvalidArgumentError(`initial cluster does not name this node (${this.id})`);
+    return ids.map((node, i) => ({
+      term: 1,
+      index: i + 1,
+      type: 'confChange' as const,
+      data: encodeConfChange({
+        changes: [{ type: 'addVoter', node }],
+        transition: 'auto',
+        context: encodePeers(new Map([[node, this.options.initialPeers.get(node)!]])),
+      }),
+    }));
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Helpers
+
+  private track(result: ProposeResult): Promise<unknown> {
+    if (!result.ok) {
+      if (result.reason === 'notLeader') return Promise.reject(new NotLeaderError(result.leader, this.addressOf(result.leader)));
+      return Promise.reject(new ProposalRefusedError(result.reason));
+    }
+    const promise = new Promise<unknown>((resolve, reject) => {
+      this.proposals.set(result.index, { term: result.term, resolve, reject });
+    });
+    this.scheduleReady();
+    return promise;
+  }
+
+  private assertLeader(): void {
+    if (this.stopped) throw new NodeStoppedError(this.failure);
+    if (this.role !== 'leader') throw new NotLeaderError(this.leader, this.addressOf(this.leader));
+  }
+
+  private addressOf(id: NodeId | ''): string {
+    return id === '' ? '' : (this.peers.get(id) ?? '');
+  }
+
+  private async waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (!cond()) {
+      if (this.stopped && what !== 'ready loop to stop') throw new NodeStoppedError(this.failure);
+      if (performance.now() > deadline) throw new RaftTimeoutError(what, timeoutMs);
+      await new Promise<void>((r) => setTimeout(r, Math.min(20, this.tickMs)).unref());
+    }
+  }
+
+  private rejectAll(error: Error): void {
+    for (const w of this.proposals.values()) w.reject(error);
+    this.proposals.clear();
+    for (const w of this.reads.values()) {
+      clearTimeout(w.timer);
+      w.reject(error);
+    }
+    this.reads.clear();
+  }
+
+  private fail(error: Error): void {
+    if (this.failure !== undefined) return;
+    this.failure = error;
+    this.log?.fatal({ err: error }, 'raft node failed: stopping (storage errors are never retried)');
+    void this.stop();
+    this.emit('fatal', error);
+    if (this.options.onFatal) this.options.onFatal(error);
+    else process.exit(1);
+  }
+}
+
+/**
+ * Entries of the WAL that continue `snapshot`: those after it, provided the log holds the
+ * snapshot's own entry with its term, or starts right after it. Anything else after a snapshot
+ * whose entry the log does not match is stale (a snapshot is installed only in that case).
+ */
+export function keepAfterSnapshot(entries: readonly Entry[], snapshot: SnapshotMeta | null): Entry[] {
+  if (snapshot === null) return [...entries];
+  const first = entries[0];
+  if (first === undefined) return [];
+  if (first.index > snapshot.index + 1) return [];
+  if (first.index === snapshot.index + 1) return [...entries];
+  const at = entries[snapshot.index - first.index];
+  if (at === undefined || at.term !== snapshot.term) return [];
+  return entries.slice(snapshot.index - first.index + 1);
+}

@@ -1,0 +1,411 @@
+/**
+ * The segmented write-ahead log of the Raft runtime.
+ *
+ * Files: `wal-<sequence>-<firstIndex>.log` (both 16 decimal digits, zero padded) in one
+ * directory. `sequence` orders the segments (a truncating append may start a segment at an
+ * index lower than the previous segment's); `firstIndex` is the index of the segment's first
+ * record. Records are described in `wal-record.ts`.
+ *
+ * Writing: appends are encoded at call time and queued; one flush loop writes every queued
+ * batch with ONE `writev` on the current segment, then one `fdatasync`, then resolves the
+ * appends it covered (group commit: appends that arrive while an fsync runs go into the next
+ * write). There is never more than one write in flight on a descriptor. A segment rolls at a
+ * batch boundary when the batch would push it past `segmentBytesMax` (the new file is created,
+ * fsynced, and the directory fsynced before the batch is written into it).
+ *
+ * Failure: a write or fsync error is fatal (fsyncgate): the WAL stops, the failing appends and
+ * every later call reject with the same {@link FatalStorageError}. Nothing is retried.
+ *
+ * Recovery (`openWal`): replays every segment in order ("the later write of an index wins").
+ * A damaged tail of the LAST segment (a torn write) is truncated at the last valid record and
+ * reported; a bad record followed by a valid one, a bad record in any other segment, or a gap
+ * in the indexes throws {@link WalCorruptError}.
+ */
+import { join } from 'node:path';
+import type { Entry } from '../core/types.ts';
+import { FatalStorageError, WalClosedError, WalCorruptError } from './errors.ts';
+import { ensureDirectory, nodeFileSystem, type FileHandle, type FileSystem } from './fs.ts';
+import {
+  ENTRY_BYTES_MAX,
+  encodeEntries,
+  encodeReset,
+  findValidRecordAfter,
+  scanSegment,
+} from './wal-record.ts';
+
+/** Structured log sink: a message and fields (pino-compatible in spirit). */
+export type StorageLog = (msg: string, fields?: object) => void;
+
+export interface WalOptions {
+  fs?: FileSystem | undefined;
+  /** A segment rolls once the next batch would pass this size (a single bigger batch still fits in one segment). Default 64 MiB. */
+  segmentBytesMax?: number | undefined;
+  /** At most this many bytes in one write + fsync; the rest waits for the next one. Default 16 MiB. */
+  batchBytesMax?: number | undefined;
+  log?: StorageLog | undefined;
+}
+
+/** What `openWal` truncated from the tail of the last segment. */
+export interface WalRepair {
+  readonly file: string;
+  /** Where the file was truncated (bytes). */
+  readonly offset: number;
+  readonly bytesDropped: number;
+}
+
+/** Counters, monotonic, for metrics. */
+export interface WalStats {
+  /** fdatasync calls on segments (one per batch written). */
+  fsyncs: number;
+  /** Record bytes written. */
+  bytesWritten: number;
+  /** `append` calls accepted. */
+  appends: number;
+  /** Batches written (one writev each). */
+  batches: number;
+  /** Segments created. */
+  segmentsCreated: number;
+  /** Segments deleted by compaction. */
+  segmentsDeleted: number;
+}
+
+export interface Wal {
+  /**
+   * Append contiguous entries. `entries[0].index` must be in `[1, lastIndex + 1]`; if it is
+   * `<= lastIndex` the suffix from there is discarded first (by the new records themselves).
+   * Resolves once an fsync covering these entries (and every earlier append) completed.
+   * Appends take effect in call order. Rejects with FatalStorageError once the WAL failed.
+   * An empty `entries` is a barrier: it resolves once everything appended before is durable.
+   * The queue of appends not yet written is bounded by the caller (the runtime's in-flight limits).
+   */
+  append(entries: readonly Entry[]): Promise<void>;
+  /**
+   * Discard the whole log: the next append must start at `nextIndex` (used after installing a
+   * snapshot at `nextIndex - 1`). Written as a marker record, durable when resolved.
+   */
+  reset(nextIndex: number): Promise<void>;
+  /**
+   * Delete whole segments whose live entries all have index <= `index` (the segment holding
+   * `index + 1` and the current segment are kept). Call once a snapshot covers `index`.
+   */
+  compact(index: number): Promise<void>;
+  /** Index of the last appended entry (appended: accepted, maybe not yet durable); `firstIndex - 1` when empty. */
+  readonly lastIndex: number;
+  /** Index of the first entry still held (entries below were compacted or reset away). */
+  readonly firstIndex: number;
+  readonly stats: Readonly<WalStats>;
+  /** Wait for queued appends, then close. Later appends reject with WalClosedError. */
+  close(): Promise<void>;
+}
+
+export interface OpenedWal {
+  wal: Wal;
+  /** The live entries, in index order (data are views into the segment buffers read at open). */
+  entries: Entry[];
+  repair: WalRepair | null;
+}
+
+const DEFAULT_SEGMENT_BYTES_MAX = 64 * 1024 * 1024;
+const DEFAULT_BATCH_BYTES_MAX = 16 * 1024 * 1024;
+const SEGMENT_NAME = /^wal-(\d{16})-(\d{16})\.log$/;
+
+/** The file name of a segment. */
+export function segmentFileName(sequence: number, firstIndex: number): string {
+  return `wal-${String(sequence).padStart(16, '0')}-${String(firstIndex).padStart(16, '0')}.log`;
+}
+
+interface Segment {
+  readonly path: string;
+  readonly sequence: number;
+  /** Index of the first record (from the file name). */
+  readonly firstIndex: number;
+  /** Lowest record index in the segment (an entry or a reset marker). */
+  lowestIndex: number;
+  bytes: number;
+}
+
+interface PendingAppend {
+  readonly buffer: Buffer;
+  /** Index of the first record (or the reset's next index); 0 for a barrier. */
+  readonly firstIndex: number;
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+}
+
+function assertSafeIndex(value: number, what: string): void {
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`wal: ${what} must be a safe integer >= 1, got ${value}`);
+}
+
+/**
+ * Open (or create) the WAL in `dir` and recover its entries. See the module comment for the
+ * repair rule. Throws WalCorruptError when the damage is not a torn tail.
+ */
+export async function openWal(dir: string, options: WalOptions = {}): Promise<OpenedWal> {
+  const fs = options.fs ?? nodeFileSystem;
+  const segmentBytesMax = options.segmentBytesMax ?? DEFAULT_SEGMENT_BYTES_MAX;
+  const batchBytesMax = options.batchBytesMax ?? DEFAULT_BATCH_BYTES_MAX;
+  const log: StorageLog = options.log ?? (() => {});
+  if (!(segmentBytesMax > 0) || !(batchBytesMax > 0)) throw new Error('wal: segmentBytesMax and batchBytesMax must be > 0');
+
+  await ensureDirectory(fs, dir);
+
+  const segments: Segment[] = [];
+  for (const name of await fs.readdir(dir)) {
+    const m = SEGMENT_NAME.exec(name);
+    if (m === null) continue;
+    segments.push({ path: join(dir, name), sequence: Number(m[1]), firstIndex: Number(m[2]), lowestIndex: Number(m[2]), bytes: 0 });
+  }
+  segments.sort((a, b) => a.sequence - b.sequence);
+  const nextSequence = segments.length === 0 ? 1 : segments[segments.length - 1]!.sequence + 1;
+
+  // Replay. `first` is the index of entries[0] (null until the first record).
+  const entries: Entry[] = [];
+  let first: number | null = null;
+  let repair: WalRepair | null = null;
+  for (let s = 0; s < segments.length; s++) {
+    const segment = segments[s]!;
+    const isLast = s === segments.length - 1;
+    const buf = await fs.readFile(segment.path);
+    const scan = scanSegment(buf);
+    if (scan.bad !== null) {
+      if (!isLast) throw new WalCorruptError(segment.path, scan.bad.offset, `${scan.bad.reason} (not the last segment)`);
+      const later = findValidRecordAfter(buf, scan.bad.offset);
+      if (later >= 0) throw new WalCorruptError(segment.path, scan.bad.offset, `${scan.bad.reason}, followed by a valid record at offset ${later}`);
+    }
+    for (const r of scan.records) {
+      if (r.offset === 0 && r.index !== segment.firstIndex) {
+        throw new WalCorruptError(segment.path, 0, `first record has index ${r.index}, the file name says ${segment.firstIndex}`);
+      }
+      segment.lowestIndex = Math.min(segment.lowestIndex, r.index);
+      if (r.entry === null) {
+        entries.length = 0;
+        first = r.index;
+        continue;
+      }
+      if (first === null) {
+        first = r.index;
+        entries.push(r.entry);
+        continue;
+      }
+      const next = first + entries.length;
+      if (r.index > next) throw new WalCorruptError(segment.path, r.offset, `index ${r.index} leaves a gap after ${next - 1}`);
+      if (r.index < first) {
+        entries.length = 0;
+        first = r.index;
+      } else {
+        entries.length = r.index - first;
+      }
+      entries.push(r.entry);
+    }
+    segment.bytes = scan.validBytes;
+    if (scan.bad !== null) {
+      const bytesDropped = buf.length - scan.validBytes;
+      repair = { file: segment.path, offset: scan.validBytes, bytesDropped };
+      log('wal: truncating a torn tail', { ...repair, reason: scan.bad.reason });
+      const h = await fs.open(segment.path, 'r+');
+      try {
+        await h.truncate(scan.validBytes);
+        await h.sync();
+      } finally {
+        await h.close();
+      }
+    }
+  }
+  // An empty last segment (never written, or all torn) is removed: the next batch creates a
+  // segment named after its own first index.
+  const last = segments[segments.length - 1];
+  if (last !== undefined && last.bytes === 0) {
+    await fs.unlink(last.path);
+    await fs.fsyncDir(dir);
+    segments.pop();
+  }
+  const firstIndex = first ?? 1;
+  const current = segments[segments.length - 1];
+  const handle = current === undefined ? null : await fs.open(current.path, 'r+');
+  const wal = new SegmentedWal(fs, dir, { segmentBytesMax, batchBytesMax, log }, segments, handle, nextSequence, firstIndex, firstIndex + entries.length - 1);
+  return { wal, entries, repair };
+}
+
+class SegmentedWal implements Wal {
+  readonly stats: WalStats = { fsyncs: 0, bytesWritten: 0, appends: 0, batches: 0, segmentsCreated: 0, segmentsDeleted: 0 };
+  private queue: PendingAppend[] = [];
+  private flushing: Promise<void> | null = null;
+  private failure: FatalStorageError | null = null;
+  private closed = false;
+  private last: number;
+  private first: number;
+  /** Lowest record index of the batch being written (not yet in a segment's `lowestIndex`). */
+  private writingLowest = Number.MAX_SAFE_INTEGER;
+
+  constructor(
+    private readonly fs: FileSystem,
+    private readonly dir: string,
+    private readonly limits: { segmentBytesMax: number; batchBytesMax: number; log: StorageLog },
+    /** Ordered by sequence; the last one is the current segment (when `handle` is not null). */
+    private readonly segments: Segment[],
+    private handle: FileHandle | null,
+    private nextSequence: number,
+    firstIndex: number,
+    lastIndex: number,
+  ) {
+    this.first = firstIndex;
+    this.last = lastIndex;
+  }
+
+  get lastIndex(): number {
+    return this.last;
+  }
+
+  get firstIndex(): number {
+    return this.first;
+  }
+
+  append(entries: readonly Entry[]): Promise<void> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new WalClosedError());
+    if (entries.length === 0) return this.flushing === null ? Promise.resolve() : this.enqueue(Buffer.alloc(0), 0);
+    const start = entries[0]!.index;
+    assertSafeIndex(start, 'entry index');
+    if (start > this.last + 1) throw new Error(`wal: append at ${start} leaves a gap after ${this.last}`);
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (e.index !== start + i) throw new Error(`wal: entries not contiguous at ${e.index} (expected ${start + i})`);
+      assertSafeIndex(e.term, 'entry term');
+      if (e.data.length > ENTRY_BYTES_MAX) throw new Error(`wal: entry ${e.index} has ${e.data.length} bytes, more than ${ENTRY_BYTES_MAX}`);
+    }
+    const buffer = encodeEntries(entries);
+    if (start < this.first) this.first = start;
+    this.last = start + entries.length - 1;
+    this.stats.appends++;
+    return this.enqueue(buffer, start);
+  }
+
+  reset(nextIndex: number): Promise<void> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new WalClosedError());
+    assertSafeIndex(nextIndex, 'reset index');
+    this.first = nextIndex;
+    this.last = nextIndex - 1;
+    return this.enqueue(encodeReset(nextIndex), nextIndex);
+  }
+
+  private enqueue(buffer: Buffer, firstIndex: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ buffer, firstIndex, resolve, reject });
+      if (this.flushing === null) this.flushing = this.flushLoop();
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    // Let the appends of the current turn join the first batch.
+    await Promise.resolve();
+    while (this.queue.length > 0 && this.failure === null) {
+      let bytes = 0;
+      let count = 0;
+      while (count < this.queue.length && (count === 0 || bytes + this.queue[count]!.buffer.length <= this.limits.batchBytesMax)) {
+        bytes += this.queue[count]!.buffer.length;
+        count++;
+      }
+      const batch = this.queue.splice(0, count);
+      try {
+        await this.writeBatch(batch, bytes);
+      } catch (e) {
+        this.fail(e, batch);
+        break;
+      }
+      for (const p of batch) p.resolve();
+    }
+    this.flushing = null;
+  }
+
+  private async writeBatch(batch: PendingAppend[], bytes: number): Promise<void> {
+    if (bytes === 0) return; // barriers only: everything before them is already durable
+    const buffers: Buffer[] = [];
+    let lowest = Number.MAX_SAFE_INTEGER;
+    let firstRecord = 0;
+    for (const p of batch) {
+      if (p.buffer.length === 0) continue;
+      if (firstRecord === 0) firstRecord = p.firstIndex;
+      lowest = Math.min(lowest, p.firstIndex);
+      buffers.push(p.buffer);
+    }
+    this.writingLowest = lowest;
+    let current = this.segments[this.segments.length - 1];
+    if (this.handle === null || current === undefined || (current.bytes > 0 && current.bytes + bytes > this.limits.segmentBytesMax)) {
+      current = await this.roll(firstRecord);
+    }
+    const handle = this.handle!;
+    current.lowestIndex = Math.min(current.lowestIndex, lowest);
+    this.writingLowest = Number.MAX_SAFE_INTEGER;
+    await handle.writev(buffers, current.bytes);
+    current.bytes += bytes;
+    this.stats.bytesWritten += bytes;
+    this.stats.batches++;
+    await handle.datasync();
+    this.stats.fsyncs++;
+  }
+
+  /** Start a new segment whose first record will be `firstIndex`. The previous one is durable already. */
+  private async roll(firstIndex: number): Promise<Segment> {
+    const sequence = this.nextSequence++;
+    const path = join(this.dir, segmentFileName(sequence, firstIndex));
+    const handle = await this.fs.open(path, 'wx');
+    try {
+      await handle.sync();
+      await this.fs.fsyncDir(this.dir);
+    } catch (e) {
+      await handle.close().catch(() => {});
+      throw e;
+    }
+    const previous = this.handle;
+    this.handle = handle;
+    const segment: Segment = { path, sequence, firstIndex, lowestIndex: firstIndex, bytes: 0 };
+    this.segments.push(segment);
+    this.stats.segmentsCreated++;
+    if (previous !== null) await previous.close();
+    return segment;
+  }
+
+  private fail(cause: unknown, batch: PendingAppend[]): void {
+    const error = new FatalStorageError(`wal: write or fsync failed in ${this.dir}: ${String(cause)}`, { cause });
+    this.failure = error;
+    this.limits.log('wal: fatal storage error', { dir: this.dir, error: String(cause) });
+    const rejected = batch.concat(this.queue);
+    this.queue = [];
+    for (const p of rejected) p.reject(error);
+  }
+
+  async compact(index: number): Promise<void> {
+    if (this.failure !== null) throw this.failure;
+    if (this.closed) throw new WalClosedError();
+    let count = 0;
+    // Live entries of segment k all have index < segments[k + 1].firstIndex (that record
+    // discarded everything from its index on), so segment k goes if that is <= index + 1.
+    while (count + 1 < this.segments.length && this.segments[count + 1]!.firstIndex <= index + 1) count++;
+    if (count === 0) return;
+    const removed = this.segments.splice(0, count);
+    let lowest = this.writingLowest;
+    for (const s of this.segments) lowest = Math.min(lowest, s.lowestIndex);
+    for (const p of this.queue) if (p.firstIndex > 0) lowest = Math.min(lowest, p.firstIndex);
+    this.first = Math.min(Math.max(this.first, lowest), this.last + 1);
+    try {
+      for (const s of removed) await this.fs.unlink(s.path);
+      await this.fs.fsyncDir(this.dir);
+    } catch (cause) {
+      this.fail(cause, []);
+      throw this.failure;
+    }
+    this.stats.segmentsDeleted += removed.length;
+    this.limits.log('wal: compacted', { dir: this.dir, index, segmentsDeleted: removed.length, firstIndex: this.first });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.flushing !== null) await this.flushing;
+    if (this.handle !== null) {
+      const h = this.handle;
+      this.handle = null;
+      await h.close().catch(() => {});
+    }
+  }
+}

@@ -1,0 +1,176 @@
+import test from 'ava';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  catJournalDir,
+  copyFilePrefix,
+  finalizedFileName,
+  inProgressFileName,
+  JournalDirectoryError,
+  listSegments,
+  parseSegmentFileName,
+  readSegmentFile,
+  segmentReadChunkBytes,
+  streamSegmentRecords,
+} from '../../journalnode/segments.ts';
+import { SegmentWriter } from '../../journalnode/segment-writer.ts';
+import { readSegmentRange, SegmentIndex, segmentIndexIntervalBytes } from '../../journalnode/segment-index.ts';
+import { frameRecords } from '../../journalnode/protocol/records.ts';
+import { CorruptRecordsError } from '../../journalnode/protocol/errors.ts';
+import { recordHeaderBytes } from '../../journalnode/protocol/limits.ts';
+import { editsFor, tempDir } from './helpers.ts';
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}
+
+test('segments - file names are zero-padded to 19 digits as in HDFS and parse back', (t) => {
+  t.is(inProgressFileName(1), 'edits_inprogress_0000000000000000001');
+  t.is(finalizedFileName(1, 100), 'edits_0000000000000000001-0000000000000000100');
+  t.deepEqual(parseSegmentFileName('edits_0000000000000000001-0000000000000000100'), { firstTxId: 1, lastTxId: 100, inProgress: false });
+  t.deepEqual(parseSegmentFileName('edits_inprogress_0000000000000000101'), { firstTxId: 101, lastTxId: undefined, inProgress: true });
+  t.is(parseSegmentFileName('edits_0000000000000000005-0000000000000000004'), undefined);
+  t.is(parseSegmentFileName('edits_1-2'), undefined);
+  t.is(parseSegmentFileName('journal-state.json'), undefined);
+});
+
+test('segments - one writer keeps the order of a burst of appends and reports its length', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, inProgressFileName(1));
+  const writer = await SegmentWriter.create(path);
+  const batches: Buffer[] = [];
+  let txid = 1;
+  for (let i = 0; i < 3000; i += 1) {
+    const count = 1 + (i % 3);
+    batches.push(frameRecords(txid, editsFor(txid, count)));
+    txid += count;
+  }
+  // Appended without awaiting in between: all queued while the first writev runs.
+  const appends = batches.map((b) => writer.append(b));
+  await Promise.all(appends);
+  await writer.flush();
+  const expected = Buffer.concat(batches);
+  t.is(writer.lengthBytes, expected.byteLength);
+  t.true((await readFile(path)).equals(expected));
+  await writer.close();
+  await t.throwsAsync(writer.append(Buffer.from('x')), { name: 'SegmentWriteError' });
+});
+
+test('segments - openAt cuts bytes beyond the applied length and refuses a short file', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, inProgressFileName(1));
+  const framed = frameRecords(1, editsFor(1, 3));
+  await writeFile(path, Buffer.concat([framed, Buffer.from('garbage')]));
+  const writer = await SegmentWriter.openAt(path, framed.byteLength);
+  await writer.append(frameRecords(4, editsFor(4, 1)));
+  await writer.close();
+  t.deepEqual((await readSegmentFile(path)).records.map((r) => r.txid), [1, 2, 3, 4]);
+  await t.throwsAsync(SegmentWriter.openAt(path, 10_000), { name: 'SegmentWriteError' });
+});
+
+test('segments - a bare directory is readable: list, read, cat from any txid, torn tail tolerated', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(join(dir, finalizedFileName(1, 3)), frameRecords(1, editsFor(1, 3)));
+  await writeFile(join(dir, finalizedFileName(4, 5)), frameRecords(4, editsFor(4, 2)));
+  const open = frameRecords(6, editsFor(6, 2));
+  await writeFile(join(dir, inProgressFileName(6)), Buffer.concat([open, Buffer.from([9, 0, 0])])); // torn tail
+  await writeFile(join(dir, 'unrelated.txt'), 'x');
+  const segments = await listSegments(dir);
+  t.deepEqual(segments.map((s) => [s.firstTxId, s.lastTxId, s.inProgress]), [[1, 3, false], [4, 5, false], [6, undefined, true]]);
+  const content = await readSegmentFile(join(dir, inProgressFileName(6)));
+  t.deepEqual(content.records.map((r) => r.txid), [6, 7]);
+  t.is(content.validBytes, open.byteLength);
+  t.true(content.tornTail instanceof CorruptRecordsError);
+  let torn = 0;
+  const all = await collect(catJournalDir(dir, 1, { onTornTail: () => (torn += 1) }));
+  t.deepEqual(all.map((r) => r.txid), [1, 2, 3, 4, 5, 6, 7]);
+  t.deepEqual(all.map((r) => Buffer.from(r.data).toString()), editsFor(1, 7).map((b) => Buffer.from(b).toString()));
+  t.is(torn, 1);
+  t.deepEqual((await collect(catJournalDir(dir, 5))).map((r) => r.txid), [5, 6, 7]);
+  t.deepEqual((await collect(catJournalDir(dir, 100))).map((r) => r.txid), []);
+  t.deepEqual(await listSegments(join(dir, 'missing')), []);
+});
+
+test('segments - damage in a finalized segment and gaps between segments are errors', async (t) => {
+  const dir = await tempDir(t);
+  const first = frameRecords(1, editsFor(1, 3));
+  first[first.byteLength - 1]! ^= 0xff;
+  await writeFile(join(dir, finalizedFileName(1, 3)), first);
+  const error = await t.throwsAsync(readSegmentFile(join(dir, finalizedFileName(1, 3))), { instanceOf: CorruptRecordsError });
+  t.is(error?.filePath, join(dir, finalizedFileName(1, 3)));
+  t.regex(error?.message ?? '', /checksum mismatch at offset/);
+  await writeFile(join(dir, finalizedFileName(1, 3)), frameRecords(1, editsFor(1, 3)));
+  await writeFile(join(dir, finalizedFileName(5, 5)), frameRecords(5, editsFor(5, 1)));
+  await t.throwsAsync(collect(catJournalDir(dir)), { instanceOf: JournalDirectoryError, message: /expected 4/ });
+  // A finalized file whose content does not match its name.
+  const other = await tempDir(t);
+  await writeFile(join(other, finalizedFileName(1, 4)), frameRecords(1, editsFor(1, 3)));
+  await t.throwsAsync(readSegmentFile(join(other, finalizedFileName(1, 4))), { instanceOf: CorruptRecordsError, message: /its name says 4/ });
+});
+
+test('segments - streaming crosses chunk boundaries with large and small records', async (t) => {
+  const dir = await tempDir(t);
+  const records = [Buffer.alloc(1_000_000, 1), ...editsFor(2, 5000), Buffer.alloc(1_000_000, 2), Buffer.alloc(10, 3)];
+  const framed = frameRecords(1, records);
+  t.true(framed.byteLength > 2 * segmentReadChunkBytes);
+  const path = join(dir, finalizedFileName(1, records.length));
+  await writeFile(path, framed);
+  const read = await collect(streamSegmentRecords(path, { firstTxId: 1 }));
+  t.is(read.length, records.length);
+  t.true(read.every((r, i) => Buffer.from(r.data).equals(records[i]!)));
+  // Copy a prefix and read it as an in-progress segment.
+  const copy = join(dir, inProgressFileName(1));
+  const cut = framed.byteLength - 5;
+  await copyFilePrefix(path, copy, cut, true);
+  t.is((await readFile(copy)).byteLength, cut);
+  t.is((await readSegmentFile(copy)).records.length, records.length - 1);
+});
+
+test('segments - the sparse index finds any txid, built by appends or by a scan', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, inProgressFileName(1));
+  const writer = await SegmentWriter.create(path);
+  const appended = new SegmentIndex(1);
+  let txid = 1;
+  let offset = 0;
+  for (let i = 0; i < 200; i += 1) {
+    const records = Array.from({ length: 20 }, (_, k) => Buffer.alloc(100 + ((i + k) % 7) * 50, i));
+    const framed = frameRecords(txid, records);
+    await writer.append(framed);
+    appended.noteAppend(offset, framed, txid, records.length);
+    offset += framed.byteLength;
+    txid += records.length;
+  }
+  await writer.close();
+  const lastTxId = txid - 1;
+  t.true(appended.entries > offset / segmentIndexIntervalBytes / 2);
+  const scanned = new SegmentIndex(1);
+  const expected = (await readSegmentFile(path)).records;
+  for (const index of [appended, scanned]) {
+    for (const from of [1, 2, 777, 2048, lastTxId]) {
+      const part = await readSegmentRange(path, index, offset, from, { maxCount: 5, maxBytes: 1 << 20, atLeastOne: true });
+      t.is(part.count, Math.min(5, lastTxId - from + 1));
+      const records = Buffer.concat(part.buffers);
+      t.is(records.byteLength, part.bytes);
+      const want = expected.slice(from - 1, from - 1 + part.count);
+      t.deepEqual(
+        [...(function* () {
+          let at = 0;
+          while (at < records.byteLength) {
+            const length = records.readUInt32LE(at);
+            yield records.readUInt32LE(at + 8);
+            at += recordHeaderBytes + length;
+          }
+        })()],
+        want.map((r) => r.txid),
+      );
+    }
+  }
+  // Byte limit: at least one record, then only whole records within the limit.
+  const one = await readSegmentRange(path, scanned, offset, 10, { maxCount: 100, maxBytes: 1, atLeastOne: true });
+  t.is(one.count, 1);
+  const none = await readSegmentRange(path, scanned, offset, 10, { maxCount: 100, maxBytes: 1, atLeastOne: false });
+  t.is(none.count, 0);
+});

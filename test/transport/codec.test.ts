@@ -1,0 +1,112 @@
+import test from 'ava';
+import fc from 'fast-check';
+import type { Entry, Message, MessageType, Snapshot } from '../../raft/core/types.ts';
+import { decodeMessage, encodeMessage, messageBytesUpperBound, decodeSnapshotFiles } from '../../raft/transport/codec.ts';
+import { WireFormatError } from '../../raft/transport/errors.ts';
+import { BATCH_OVERHEAD_BYTES } from '../../raft/transport/peer-stream.ts';
+import { raftV1 } from '../../raft/transport/proto.ts';
+import { message } from './harness.ts';
+
+const MESSAGE_TYPES: MessageType[] = [
+  'MsgApp', 'MsgAppResp', 'MsgVote', 'MsgVoteResp', 'MsgPreVote', 'MsgPreVoteResp', 'MsgHeartbeat',
+  'MsgHeartbeatResp', 'MsgSnap', 'MsgProp', 'MsgTransferLeader', 'MsgTimeoutNow', 'MsgReadIndex', 'MsgReadIndexResp',
+];
+
+const nodeId = fc.stringMatching(/^[A-Za-z0-9_.-]{1,64}$/);
+const uint = fc.oneof(fc.nat(1000), fc.maxSafeNat());
+const bytes = fc.uint8Array({ maxLength: 300 });
+const entry: fc.Arbitrary<Entry> = fc.record({ term: uint, index: uint, type: fc.constantFrom('normal' as const, 'confChange' as const), data: bytes });
+const snapshot: fc.Arbitrary<Snapshot> = fc.record({
+  meta: fc.record({
+    index: uint,
+    term: uint,
+    confState: fc.record({
+      voters: fc.array(nodeId, { maxLength: 5 }),
+      votersOutgoing: fc.array(nodeId, { maxLength: 5 }),
+      learners: fc.array(nodeId, { maxLength: 3 }),
+      learnersNext: fc.array(nodeId, { maxLength: 3 }),
+      autoLeave: fc.boolean(),
+    }),
+  }),
+  data: bytes,
+});
+const anyMessage: fc.Arbitrary<Message> = fc
+  .record({
+    groupId: fc.string({ maxLength: 40, unit: 'grapheme' }),
+    type: fc.constantFrom(...MESSAGE_TYPES),
+    from: nodeId,
+    to: nodeId,
+    term: uint,
+    logTerm: uint,
+    index: uint,
+    entries: fc.array(entry, { maxLength: 6 }),
+    commit: uint,
+    reject: fc.boolean(),
+    rejectHint: uint,
+    snapshot,
+    context: bytes,
+  })
+  .map((m) => ({ ...m, snapshot: m.type === 'MsgSnap' ? m.snapshot : null }));
+
+/** Bytes as plain arrays, so ava compares values, not Buffer vs Uint8Array. */
+function plain(m: Message): unknown {
+  return {
+    ...m,
+    context: [...m.context],
+    entries: m.entries.map((e) => ({ ...e, data: [...e.data] })),
+    snapshot: m.snapshot === null ? null : { ...m.snapshot, data: [...m.snapshot.data] },
+  };
+}
+
+test('codec - every message survives encode, protobuf bytes, decode', (t) => {
+  fc.assert(
+    fc.property(anyMessage, (m) => {
+      const wire = raftV1.Message.serialize(encodeMessage(m));
+      const back = decodeMessage(raftV1.Message.deserialize(wire));
+      t.deepEqual(plain(back), plain(m));
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('codec - messageBytesUpperBound bounds the encoded batch', (t) => {
+  fc.assert(
+    fc.property(anyMessage, (m) => {
+      const encoded = raftV1.MessageBatch.serialize({ sequence: Number.MAX_SAFE_INTEGER, messages: [encodeMessage(m)] });
+      return encoded.length <= BATCH_OVERHEAD_BYTES + messageBytesUpperBound(m);
+    }),
+    { numRuns: 300 },
+  );
+  t.pass();
+});
+
+function decodeWire(fields: Record<string, unknown>): Message {
+  const wire = { ...encodeMessage(message({ type: 'MsgApp', from: 'a', to: 'b' })), ...fields };
+  return decodeMessage(raftV1.Message.deserialize(raftV1.Message.serialize(wire as never)));
+}
+
+test('codec - unsafe integers, unknown enums, bad ids and misplaced snapshots are refused', (t) => {
+  t.throws(() => decodeWire({ term: '9007199254740992' }), { instanceOf: WireFormatError, message: /term/ });
+  t.throws(() => decodeWire({ commit: '18446744073709551615' }), { instanceOf: WireFormatError, message: /commit/ });
+  t.throws(() => decodeWire({ entries: [{ term: 1, index: '9007199254740993', type: 'ENTRY_TYPE_NORMAL' }] }), { message: /entries\[0\]\.index/ });
+  t.throws(() => decodeWire({ type: 42 }), { instanceOf: WireFormatError, message: /type/ });
+  t.throws(() => decodeWire({ type: 'MESSAGE_TYPE_UNSPECIFIED' }), { instanceOf: WireFormatError, message: /type/ });
+  t.throws(() => decodeWire({ entries: [{ term: 1, index: 1, type: 7 }] }), { message: /entries\[0\]\.type/ });
+  t.throws(() => decodeWire({ from: '' }), { message: /from/ });
+  t.throws(() => decodeWire({ to: 'a/b' }), { message: /to/ });
+  t.throws(() => decodeWire({ snapshot: { meta: { index: 1, term: 1, confState: {} }, data: Buffer.alloc(0) } }), { message: /snapshot/ });
+  t.throws(() => decodeWire({ type: 'MSG_SNAP' }), { message: /snapshot/ });
+  t.throws(() => decodeWire({ type: 'MSG_SNAP', snapshot: { data: Buffer.alloc(1) } }), { message: /snapshot\.meta/ });
+  t.notThrows(() => decodeWire({ term: '9007199254740991' }));
+});
+
+test('codec - snapshot manifests need unique relative paths and safe sizes', (t) => {
+  const ok = [{ name: 'a', bytes: 1, crc32c: 0xffffffff }, { name: 'dir/b.bin', bytes: 0, crc32c: 0 }];
+  t.deepEqual(decodeSnapshotFiles(ok, 'files'), ok);
+  for (const name of ['', '.', '..', '/abs', 'x//y', 'x/../y', 'x/', 'x\\y', 'a\0b', 'n'.repeat(1025)]) {
+    t.throws(() => decodeSnapshotFiles([{ name, bytes: 1, crc32c: 1 }], 'files'), { instanceOf: WireFormatError }, JSON.stringify(name));
+  }
+  t.throws(() => decodeSnapshotFiles([ok[0], ok[0]], 'files'), { message: /duplicate/ });
+  t.throws(() => decodeSnapshotFiles([{ name: 'a', bytes: 2 ** 53, crc32c: 1 }], 'files'), { message: /bytes/ });
+  t.throws(() => decodeSnapshotFiles([{ name: 'a', bytes: 1, crc32c: -1 }], 'files'), { message: /crc32c/ });
+});
