@@ -24,6 +24,10 @@ export class JournalNodeMetrics {
   readonly journalEditsApplied: Counter;
   /** Write requests answered, by operation and outcome. */
   readonly requests: Counter<'op' | 'outcome'>;
+  /** Duration of one state machine apply call (a Ready's committed entries: segment appends and their flush). */
+  readonly applySeconds: Histogram;
+  /** Duration of one state machine snapshot (hard links, copy and fsync of the segment files). */
+  readonly snapshotSeconds: Histogram;
   /** WebSocket tail subscribers dropped, by reason. */
   readonly tailDropped: Counter<'reason'>;
   /** WebSocket tail subscribers connected now. */
@@ -32,8 +36,11 @@ export class JournalNodeMetrics {
   readonly tailBufferedBytesMax: Gauge;
   /** JournalStream requests in flight now (all streams). */
   readonly streamInflight: Gauge;
+  /** The most requests seen in flight on one JournalStream since start. */
+  readonly streamInflightMax: Gauge;
 
   private tailBufferedSeen = 0;
+  private streamInflightSeen = 0;
 
   constructor(node: RaftNode, stateMachine: JournalStateMachine) {
     const registers = [this.registry];
@@ -45,6 +52,18 @@ export class JournalNodeMetrics {
       buckets: [...proposalSecondsBuckets],
       registers,
     });
+    this.applySeconds = new Histogram({
+      name: 'qjournal_apply_duration_seconds',
+      help: 'State machine apply calls (committed entries of one Ready: segment appends and their flush)',
+      buckets: [...proposalSecondsBuckets],
+      registers,
+    });
+    this.snapshotSeconds = new Histogram({
+      name: 'qjournal_snapshot_duration_seconds',
+      help: 'State machine snapshots (segment files linked, copied and fsynced)',
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60],
+      registers,
+    });
     this.requests = new Counter({ name: 'qjournal_write_requests_total', help: 'Write requests answered', labelNames: ['op', 'outcome'], registers });
     this.journalBytesApplied = new Counter({ name: 'qjournal_journal_bytes_applied_total', help: 'Framed record bytes appended to segment files', registers });
     this.journalEditsApplied = new Counter({ name: 'qjournal_journal_edits_applied_total', help: 'Edits appended to segment files', registers });
@@ -52,6 +71,7 @@ export class JournalNodeMetrics {
     this.tailSubscribers = new Gauge({ name: 'qjournal_tail_subscribers', help: 'WebSocket tail subscribers connected', registers });
     this.tailBufferedBytesMax = new Gauge({ name: 'qjournal_tail_buffered_bytes_max', help: 'Largest bufferedAmount seen on a tail subscriber since start', registers });
     this.streamInflight = new Gauge({ name: 'qjournal_stream_inflight_requests', help: 'JournalStream requests in flight', registers });
+    this.streamInflightMax = new Gauge({ name: 'qjournal_stream_inflight_requests_max', help: 'Most requests seen in flight on one JournalStream since start', registers });
 
     const raftGauge = (name: string, help: string, read: () => number): void => {
       new Gauge({
@@ -131,6 +151,14 @@ export class JournalNodeMetrics {
         }
       },
     });
+  }
+
+  /** Note the requests in flight on one stream (keeps the maximum). */
+  noteStreamInflight(requests: number): void {
+    if (requests > this.streamInflightSeen) {
+      this.streamInflightSeen = requests;
+      this.streamInflightMax.set(requests);
+    }
   }
 
   /** Note a tail subscriber's buffered bytes (keeps the maximum). */

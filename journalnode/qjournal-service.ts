@@ -276,6 +276,7 @@ export function createQJournalHandlers(options: QJournalServiceOptions): QJourna
       queue.push(pending);
       inflightBytes += pending.bytes;
       metrics.streamInflight.inc();
+      metrics.noteStreamInflight(queue.length);
       void journal(request).then(({ result, applied }) => {
         pending.applied = applied;
         if (applied) pending.appliedOrder = ++appliedOrder;

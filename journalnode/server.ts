@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { pino, type Logger } from 'pino';
 import { RaftNode } from '../raft/node.ts';
+import type { StateMachine } from '../raft/state-machine.ts';
 import { addAdminService } from '../raft/admin/service.ts';
 import type { JournalNodeConfig } from './config.ts';
 import { formatHostPort, isWildcardHost, parseHostPort } from './config.ts';
@@ -154,13 +155,31 @@ export async function startJournalNode(config: JournalNodeConfig, options: Start
     // 2. The state machine and Raft.
     const sm = new JournalStateMachine({ dataDir: config.dataDir, log: log.child({ component: 'journal' }) });
     stateMachine = sm;
+    // The metrics read the node at scrape time; the state machine is timed through a wrapper.
+    const timing: { metrics?: JournalNodeMetrics } = {};
+    const timed: StateMachine = {
+      apply: async (entries) => {
+        const started = performance.now();
+        try {
+          return await sm.apply(entries);
+        } finally {
+          timing.metrics?.applySeconds.observe((performance.now() - started) / 1000);
+        }
+      },
+      snapshot: async (dir) => {
+        const started = performance.now();
+        await sm.snapshot(dir);
+        timing.metrics?.snapshotSeconds.observe((performance.now() - started) / 1000);
+      },
+      restore: (dir, meta) => sm.restore(dir, meta),
+    };
     const raft = new RaftNode({
       id: config.id,
       groupId: config.groupId,
       dataDir: join(config.dataDir, 'raft'),
       initialPeers,
       join: config.join,
-      stateMachine: sm,
+      stateMachine: timed,
       tickMs: config.tickMs,
       electionTicks: config.electionTicks,
       heartbeatTicks: config.heartbeatTicks,
@@ -179,6 +198,7 @@ export async function startJournalNode(config: JournalNodeConfig, options: Start
     });
     node = raft;
     const metrics = new JournalNodeMetrics(raft, sm);
+    timing.metrics = metrics;
     sm.onApplied((event) => {
       if (event.type !== 'journal') return;
       metrics.journalBytesApplied.inc(event.records.byteLength);
@@ -186,6 +206,10 @@ export async function startJournalNode(config: JournalNodeConfig, options: Start
     });
     await raft.start();
     running = true;
+    // Replay what this node already knows is committed before serving reads, so a restarted
+    // node does not answer from an empty state.
+    const committedAtStart = raft.status().hardState.commit;
+    await raft.waitApplied(committedAtStart);
 
     // 3. Services on the gRPC port.
     raft.addToServer(grpcServer);
@@ -272,7 +296,7 @@ export async function startJournalNode(config: JournalNodeConfig, options: Start
       const grpcDrained = new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
       await node?.stop();
       await tailClosed;
-      const graceTimer = new Promise<void>((resolve) => setTimeout(resolve, shutdownGraceMs).unref());
+      const graceTimer = new Promise<void>((resolve) => setTimeout(resolve, shutdownGraceMs));
       await Promise.race([grpcDrained, graceTimer]);
       grpcServer.forceShutdown();
       httpServer?.closeAllConnections();

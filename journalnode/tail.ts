@@ -10,12 +10,13 @@
  * - text: a JSON control message (the client side is libqjm/tail-protocol.ts):
  *   `{"type":"hello","journalId":J,"fromTxId":F,"firstTxId":A,"lastTxId":L}` first;
  *   `{"type":"caught-up","lastTxId":L}` once the backlog is sent (live edits follow);
- *   `{"type":"error","code":CODE,"message":...,"expectedTxId":N}` (CODE from JournalErrorCode:
- *   EDITS_UNAVAILABLE when `from` is purged or the journal was reformatted, NOT_FORMATTED,
- *   UNAVAILABLE for a slow consumer or a shutdown, INTERNAL), always followed by the close.
- * `from` defaults to the journal's last txid + 1 (live edits only). A bad request is refused
- * before the upgrade: HTTP 400 (bad id or from), 404 (journal not formatted), 503 (too many
- * subscribers), with a JSON body `{ "error": { "code", "message" } }`.
+ *   `{"type":"error","code":CODE,"message":...,"expectedTxId":N,...}` (every JournalError field;
+ *   CODE from JournalErrorCode: INVALID_ARGUMENT for a bad id or `from`, NOT_FORMATTED,
+ *   EDITS_UNAVAILABLE when `from` is purged or the journal was reformatted, UNAVAILABLE for a
+ *   slow consumer or a shutdown, INTERNAL), always followed by the close.
+ * `from` defaults to the journal's last txid + 1 (live edits only). Only overload is refused
+ * before the upgrade: HTTP 503 (too many subscribers, shutting down) with a JSON body
+ * `{ "error": { "code", "message" } }`.
  *
  * Close codes: 1001 server shutting down; 1008 after an error message, the reason being the
  * error code, or 'slow consumer'; 1011 internal error.
@@ -33,6 +34,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { AppliedEvent, JournalStateMachine } from './journal-state-machine.ts';
 import { readRecordsMax } from './journal-state-machine.ts';
 import type { JournalErrorCode } from './protocol/errors.ts';
+import { journalErrorWire } from './protocol/errors.ts';
 import { batchBytesMax, isSafeUint, isValidJournalId } from './protocol/limits.ts';
 import type { JournalNodeMetrics } from './metrics.ts';
 
@@ -47,6 +49,11 @@ export const tailCloseGraceMs = 5_000;
 
 /** Path of the tail endpoint. */
 export const tailPathPattern = /^\/journals\/([^/]+)\/tail$/;
+
+/** The text of an `error` control frame: every field of the wire `JournalError`. */
+export function errorFrame(code: JournalErrorCode, message: string, expectedTxId = 0): string {
+  return JSON.stringify({ type: 'error', ...journalErrorWire(code, message, { expectedTxId }) });
+}
 
 /** Options of the tail server. */
 export interface TailOptions {
@@ -212,7 +219,7 @@ class Subscriber {
     this.mode = 'closed';
     this.server.remove(this);
     try {
-      this.ws.send(JSON.stringify({ type: 'error', code, message, expectedTxId }));
+      this.ws.send(errorFrame(code, message, expectedTxId));
       this.ws.close(closeCode, reason);
     } catch {
       this.ws.terminate();
@@ -267,31 +274,41 @@ export class TailServer {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const match = tailPathPattern.exec(url.pathname);
     if (match === null) return false;
-    const refuse = (status: number, code: string, message: string): true => {
-      const body = JSON.stringify({ error: { code, message } });
+    // Overload and shutdown are refused before the upgrade (cheap); a bad request is answered
+    // with an error frame, which a browser's WebSocket can read (it cannot see an HTTP status).
+    const refuse = (status: 503, message: string): true => {
+      const body = JSON.stringify({ error: { code: 'UNAVAILABLE', message } });
       socket.end(
-        `HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : status === 404 ? 'Not Found' : 'Service Unavailable'}\r\n` +
+        `HTTP/1.1 ${status} Service Unavailable\r\n` +
           `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
       );
       return true;
     };
+    const reject = (code: JournalErrorCode, message: string, expectedTxId = 0): true => {
+      this.wss.handleUpgrade(request, socket, head, (ws) => {
+        ws.send(errorFrame(code, message, expectedTxId));
+        ws.close(1008, code);
+        setTimeout(() => ws.terminate(), tailCloseGraceMs).unref();
+      });
+      return true;
+    };
+    if (this.closing) return refuse(503, 'shutting down');
+    if (this.count >= this.options.subscribersMax) return refuse(503, `too many tail subscribers (${this.options.subscribersMax})`);
     let journalId: string;
     try {
       journalId = decodeURIComponent(match[1]!);
     } catch {
-      return refuse(400, 'INVALID_ARGUMENT', 'malformed journal id');
+      return reject('INVALID_ARGUMENT', 'malformed journal id');
     }
-    if (!isValidJournalId(journalId)) return refuse(400, 'INVALID_ARGUMENT', 'invalid journal id');
+    if (!isValidJournalId(journalId)) return reject('INVALID_ARGUMENT', 'invalid journal id');
     const state = this.stateMachine.getJournalState(journalId);
-    if (!state.ok) return refuse(state.error.code === 'NOT_FORMATTED' ? 404 : 400, state.error.code, state.error.message);
+    if (!state.ok) return reject(state.error.code, state.error.message);
     const fromText = url.searchParams.get('from');
     let fromTxId = state.lastTxId + 1;
     if (fromText !== null) {
       fromTxId = /^\d{1,16}$/.test(fromText) ? Number(fromText) : -1;
-      if (!isSafeUint(fromTxId) || fromTxId < 1) return refuse(400, 'INVALID_ARGUMENT', `invalid from '${fromText.slice(0, 40)}' (a txid >= 1)`);
+      if (!isSafeUint(fromTxId) || fromTxId < 1) return reject('INVALID_ARGUMENT', `invalid from '${fromText.slice(0, 40)}' (a txid >= 1)`);
     }
-    if (this.closing) return refuse(503, 'UNAVAILABLE', 'shutting down');
-    if (this.count >= this.options.subscribersMax) return refuse(503, 'UNAVAILABLE', `too many tail subscribers (${this.options.subscribersMax})`);
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       this.count += 1;
       const subscriber = new Subscriber(this, ws, journalId, fromTxId);
@@ -343,7 +360,7 @@ export class TailServer {
     }
     const deadline = performance.now() + graceMs;
     while (this.wss.clients.size > 0 && performance.now() < deadline) {
-      await new Promise<void>((resolve) => setTimeout(resolve, tailDrainPollMs).unref());
+      await new Promise<void>((resolve) => setTimeout(resolve, tailDrainPollMs));
     }
     for (const client of this.wss.clients) client.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));

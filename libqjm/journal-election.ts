@@ -45,13 +45,12 @@ class JournalLeadership implements Leadership {
   private deadlineMs: number;
   private deadlineTimer: NodeJS.Timeout | undefined;
   private readonly stopRenewing = new AbortController();
+  private readonly election: JournalElection;
+  private readonly candidate: string;
 
-  constructor(
-    private readonly election: JournalElection,
-    private readonly candidate: string,
-    token: number,
-    sentAtMs: number,
-  ) {
+  constructor(election: JournalElection, candidate: string, token: number, sentAtMs: number) {
+    this.election = election;
+    this.candidate = candidate;
     this.token = token;
     this.deadlineMs = sentAtMs + election.ttlMs - election.safetyMarginMs;
     this.armDeadline();

@@ -51,6 +51,11 @@ export interface QuorumJournalManagerOptions {
   readonly queueBytesMax?: number;
   /** Batches a writer keeps in flight on its stream. Default 16. */
   readonly inflightBatchesMax?: number;
+  /**
+   * A writer's stream that acknowledges nothing for this long while batches are in flight is
+   * dropped and the batches re-sent elsewhere (a paused leader). Default 3,000.
+   */
+  readonly streamStallTimeoutMs?: number;
   /** write() calls a writer keeps pending before rejecting more. Default 100,000. */
   readonly pendingWritesMax?: number;
   /** Framed bytes per batch sent (<= 8 MiB). Default 8 MiB. */
@@ -205,6 +210,7 @@ export class QuorumJournalManager {
       writeTimeoutMs: this.options.writeTimeoutMs ?? 20_000,
       queueBytesMax: this.options.queueBytesMax ?? 64 * 1024 * 1024,
       inflightBatchesMax: this.options.inflightBatchesMax ?? 16,
+      streamStallTimeoutMs: this.options.streamStallTimeoutMs ?? 3_000,
       pendingWritesMax: this.options.pendingWritesMax ?? 100_000,
       batchBytesMax: this.options.batchBytesMax ?? batchBytesMax,
       clock: this.clock,

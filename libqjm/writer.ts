@@ -117,6 +117,11 @@ export interface JournalWriterSettings {
   readonly queueBytesMax: number;
   /** Most batches sent and not yet acknowledged. */
   readonly inflightBatchesMax: number;
+  /**
+   * With batches in flight, a stream that acknowledges nothing for this long is dropped and the
+   * batches re-sent elsewhere (a paused or partitioned leader keeps its TCP connection open).
+   */
+  readonly streamStallTimeoutMs: number;
   /** Most write() calls not yet acknowledged; more reject with WriteQueueFullError. */
   readonly pendingWritesMax: number;
   /** Most framed bytes per batch (at most the protocol's batchBytesMax). */
@@ -199,6 +204,9 @@ export class JournalWriter {
   private reconnectFailures = 0;
   private hintsFollowed = 0;
   private deadlineTimer: NodeJS.Timeout | undefined;
+  /** When the current stream last made progress (an acknowledgement, or the first send), ms. */
+  private progressAtMs = 0;
+  private stallTimer: NodeJS.Timeout | undefined;
   private deadlineArmedAtMs = 0;
   private flushWaiters: Deferred<void>[] = [];
 
@@ -211,6 +219,7 @@ export class JournalWriter {
       throw new RangeError(`batchBytesMax ${settings.batchBytesMax} outside ${recordHeaderBytes + recordBytesMax} .. ${batchBytesMax}`);
     }
     if (!(settings.inflightBatchesMax >= 1) || !(settings.pendingWritesMax >= 1)) throw new RangeError('inflightBatchesMax and pendingWritesMax must be >= 1');
+    if (!(settings.streamStallTimeoutMs >= 1)) throw new RangeError('streamStallTimeoutMs must be >= 1');
     this.settings = settings;
     this.journalId = settings.journalId;
     this.epoch = settings.epoch;
@@ -372,6 +381,7 @@ export class JournalWriter {
     if (this.stream === undefined && this.reconnectTimer === undefined && (this.inflight.length > 0 || this.pending.length > 0)) this.connect();
     this.send();
     this.armDeadline();
+    this.armStallCheck();
   }
 
   /** Admit waiting chunks while they fit in queueBytesMax (one chunk is always admitted into an empty queue). */
@@ -415,6 +425,7 @@ export class JournalWriter {
   }
 
   private sendBatch(stream: ClientDuplexStream<JournalRequest, JournalResponse__Output>, batch: Batch): void {
+    if (this.sentOnStream === 0) this.progressAtMs = this.settings.clock.nowMs();
     batch.sequence = this.nextSequence;
     this.nextSequence += 1;
     batch.sends += 1;
@@ -556,6 +567,7 @@ export class JournalWriter {
     this.lastAckedTxId = head.firstTxId + head.count - 1;
     this.reconnectFailures = 0;
     this.hintsFollowed = 0;
+    this.progressAtMs = this.settings.clock.nowMs();
     this.routes.leaderConfirmed(this.streamAddress);
     for (;;) {
       const owner = this.owners.peek();
@@ -586,6 +598,29 @@ export class JournalWriter {
       this.deadlineTimer = undefined;
       this.checkDeadline();
     }, Math.max(0, oldest.deadlineMs - this.settings.clock.nowMs()));
+  }
+
+  /** Arm one timer for the current stream's stall deadline (batches in flight, no progress). */
+  private armStallCheck(): void {
+    if (this.stallTimer !== undefined) return;
+    if (this.stream === undefined || this.sentOnStream === 0) return;
+    const generation = this.generation;
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = undefined;
+      if (this.writerState !== 'open' || generation !== this.generation || this.sentOnStream === 0) {
+        this.pump();
+        return;
+      }
+      if (this.settings.clock.nowMs() - this.progressAtMs >= this.settings.streamStallTimeoutMs) {
+        const stalled = new RpcError(
+          { address: this.streamAddress, grpcCode: 4, retryable: true },
+          `${this.streamAddress}: journal stream stalled: no acknowledgement for ${this.settings.streamStallTimeoutMs} ms`,
+        );
+        this.retryElsewhere(stalled);
+        return;
+      }
+      this.armStallCheck();
+    }, Math.max(1, this.progressAtMs + this.settings.streamStallTimeoutMs - this.settings.clock.nowMs()));
   }
 
   private checkDeadline(): void {
@@ -645,8 +680,10 @@ export class JournalWriter {
     this.endError = error;
     if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
     if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
+    if (this.stallTimer !== undefined) clearTimeout(this.stallTimer);
     this.deadlineTimer = undefined;
     this.reconnectTimer = undefined;
+    this.stallTimer = undefined;
     this.dropStream(0);
     const rejection = state === 'closed' ? this.callError() : error!;
     for (const owner of this.owners.drain()) owner.done.reject(rejection);

@@ -64,7 +64,8 @@ const allowed: Record<string, string[]> = {
   bench: ['bench', 'raft', 'journalnode', 'libqjm', 'deploy', 'examples', 'test/support'],
   bin: ['bin', 'raft', 'journalnode', 'libqjm'],
   scripts: ['scripts'],
-  test: ['test', 'raft', 'journalnode', 'libqjm', 'deploy', 'examples', 'bench', 'bin', 'scripts'],
+  chaos: ['chaos', 'raft', 'journalnode', 'libqjm', 'deploy', 'test/support'],
+  test: ['test', 'raft', 'journalnode', 'libqjm', 'deploy', 'examples', 'bench', 'bin', 'scripts', 'chaos'],
 };
 for (const top of Object.keys(allowed)) {
   let files: string[];

@@ -276,6 +276,9 @@ export class Raft {
 
   #sendTimeoutNow(to: NodeId): void {
     this.#send({ type: 'MsgTimeoutNow', to });
+    // A leader outside the voters is done once its successor holds its whole log and was told
+    // to campaign (its log no longer grows, so it grants that successor its vote if asked).
+    if (this.role === 'leader' && !this.tracker.isVoter(this.id)) this.becomeFollower(this.term, '');
   }
 
   // ---------------------------------------------------------------- roles
@@ -385,8 +388,10 @@ export class Raft {
     if (this.electionElapsed >= this.electionTicks) {
       this.electionElapsed = 0;
       if (this.checkQuorum) this.#checkQuorum();
-      // A transfer that did not finish within an election timeout is abandoned.
+      // A transfer that did not finish within an election timeout is abandoned (a leader
+      // outside the voters tries again, possibly with another voter).
       if (this.role === 'leader' && this.leadTransferee !== '') this.leadTransferee = '';
+      if (this.role === 'leader' && !this.tracker.isVoter(this.id)) this.#handOver();
     }
     if (this.role !== 'leader') return;
     if (this.heartbeatElapsed >= this.heartbeatTicks) {
@@ -773,8 +778,9 @@ export class Raft {
   }
 
   #proposalRefusal(): ProposeResult | null {
-    if (this.role !== 'leader' || !this.tracker.progress.has(this.id)) return this.#refusal('notLeader');
-    if (this.leadTransferee !== '') return this.#refusal('transferring');
+    if (this.role !== 'leader') return this.#refusal('notLeader');
+    // A leader removed or demoted is handing over.
+    if (this.leadTransferee !== '' || !this.tracker.isVoter(this.id)) return this.#refusal('transferring');
     return null;
   }
 
@@ -853,11 +859,6 @@ export class Raft {
     const confState = this.tracker.confState();
     const pr = this.tracker.progress.get(this.id);
     this.isLearner = pr !== undefined && pr.isLearner;
-    if ((pr === undefined || this.isLearner) && this.role === 'leader') {
-      // A leader removed (or demoted) by a configuration it applied steps down.
-      this.becomeFollower(this.term, '');
-      return confState;
-    }
     if (this.role !== 'leader' || confState.voters.length === 0) return confState;
     if (this.#maybeCommit()) {
       this.#bcastAppend();
@@ -866,7 +867,26 @@ export class Raft {
       for (const id of this.tracker.ids()) if (id !== this.id) this.#maybeSendAppend(id, false);
     }
     if (this.leadTransferee !== '' && !this.tracker.isVoter(this.leadTransferee)) this.leadTransferee = '';
+    // A leader removed (or demoted) by a configuration it applied does not step down at once:
+    // the others switch configuration only when they apply the change, so they may still need
+    // its vote, which it refuses to any candidate behind its log. It keeps replicating (they
+    // learn the commit), takes no proposal, and hands over to the most caught-up voter.
+    if (!this.tracker.isVoter(this.id)) this.#handOver();
     return confState;
+  }
+
+  /** A leader outside the voters transfers leadership to the voter that holds most of its log. */
+  #handOver(): void {
+    if (this.leadTransferee !== '') return;
+    let best: NodeId | '' = '';
+    let bestMatch = -1;
+    for (const id of this.tracker.voterIds()) {
+      const pr = this.tracker.progress.get(id);
+      if (id === this.id || pr === undefined || pr.match <= bestMatch) continue;
+      best = id;
+      bestMatch = pr.match;
+    }
+    if (best !== '') this.#handleTransferLeader(best);
   }
 
   /** UNSAFE (see RawNodeApi.resetPeers): force the configuration to `voters`. */

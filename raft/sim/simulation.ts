@@ -74,12 +74,16 @@ export interface SeedResult {
 
 export const CHAOS_TICKS_DEFAULT = 300;
 export const HEAL_TICKS_MAX_DEFAULT = 400;
+/** Events (deliveries, ticks, reports) within one tick beyond which the run is a livelock (typical: a few hundred). */
+export const EVENTS_PER_TICK_MAX = 20_000;
 /** Readies handled in a row for one node before the simulator calls it a livelock of the core. */
 export const READIES_PER_TURN_MAX = 1_000;
 /** Nodes that may ever exist in one run, beyond the initial ones (added through membership changes). */
 export const NODES_ADDED_MAX = 3;
+/** A scheduled crash waits at most this many ticks for a Ready that has work at its crash point. */
+export const CRASH_WAIT_TICKS_MAX = 5;
 /** Voters never go below this through the simulator's removals. */
-export const VOTERS_MIN = 2;
+export const VOTERS_MIN = 1;
 
 const GROUP_ID = 'sim';
 
@@ -164,7 +168,7 @@ function drawBaseProfile(r: Prng, preVote: boolean, checkQuorum: boolean): Profi
     proposePerTick: r.pick([0.1, 0.3, 0.6]),
     // A removed node that never learns of its removal keeps campaigning; without pre-vote or
     // check-quorum it can disrupt the group forever (a known Raft limitation, not a bug).
-    confChangePerTick: preVote || checkQuorum ? r.pick([0, 0.01, 0.03]) : 0,
+    confChangePerTick: preVote || checkQuorum ? r.pick([0, 0.02, 0.05, 0.1]) : 0,
     transferPerTick: r.pick([0, 0.005, 0.02]),
     readPerTick: r.pick([0, 0.05, 0.2]),
     snapshotEntries: r.pick([4, 16, 64, 1_000_000]),
@@ -197,11 +201,18 @@ class SimNode {
   /** The configuration as of the applied index. */
   confState: ConfState;
   crashPending: CrashPoint | null = null;
+  /** A pending crash waits for a Ready with work at its point (an fsync, an apply) until this tick at most. */
+  crashDeadlineTick = 0;
   restartTick = 0;
   /** Commit index up to which this node's commits were reported to the checker. */
   commitObserved = 0;
-  /** Set when the node applied its own removal: it is stopped at the end of its turn. */
-  retirePending = false;
+  /**
+   * The index of the entry that removed this node, once it applied it (0: not removed). The
+   * operator stops it only once every member of the new configuration applied that entry too:
+   * stopped earlier, it could be a vote the others still need (they switch configuration when
+   * they apply, not when the leader commits).
+   */
+  removedAtIndex = 0;
 
   constructor(
     readonly id: NodeId,
@@ -302,11 +313,21 @@ export class Simulation {
     this.network.links = this.network.randomLinks();
     this.queue.push({ kind: 'schedule', time: 0 });
 
+    let eventsThisTick = 0;
+    let tickOfEvents = 0;
     while (!this.finished) {
       const event = this.queue.pop();
       if (event === undefined) break;
       this.now = event.time;
       this.stats.events++;
+      if (this.tickNumber !== tickOfEvents) {
+        tickOfEvents = this.tickNumber;
+        eventsThisTick = 0;
+      }
+      if (++eventsThisTick > EVENTS_PER_TICK_MAX) {
+        this.fail('liveness', `livelock: more than ${EVENTS_PER_TICK_MAX} events within tick ${this.tickNumber} (a message storm)`);
+        break;
+      }
       this.handle(event);
       if (this.checker.failed) break;
     }
@@ -387,7 +408,25 @@ export class Simulation {
 
   // --- the fault schedule and the clients ----------------------------------------------------
 
+  /** Stop removed nodes once every member of the configuration without them applied their removal. */
+  private retireRemovedNodes(): void {
+    for (const node of this.nodeList) {
+      if (node.state !== 'up' || node.removedAtIndex === 0) continue;
+      const cs = node.confState;
+      const members = [...cs.voters, ...cs.votersOutgoing, ...cs.learners, ...cs.learnersNext];
+      const caughtUp = members.every((id) => {
+        const member = this.nodes.get(id);
+        if (member === undefined || member.state === 'retired') return true;
+        return (member.machine?.appliedIndex ?? member.disk.hardState.commit) >= node.removedAtIndex;
+      });
+      if (!caughtUp) continue;
+      this.trace(`${node.id} retired (removed at ${node.removedAtIndex}, which every member applied)`);
+      this.stop(node, 'retired');
+    }
+  }
+
   private onSchedule(): void {
+    this.retireRemovedNodes();
     const tick = this.tickNumber;
     if (!this.healing && tick >= this.chaosTicks) this.beginHeal();
     if (this.healing) this.healStep();
@@ -438,6 +477,7 @@ export class Simulation {
         if (point === 'now') this.crash(victim, 'now');
         else {
           victim.crashPending = point;
+          victim.crashDeadlineTick = tick + CRASH_WAIT_TICKS_MAX;
           this.trace(`${victim.id} will crash at ${point}`);
         }
       }
@@ -511,6 +551,8 @@ export class Simulation {
       const learners = cs.learners;
       const choice = r.int(10);
       const fresh = (): NodeId | null => this.freshNodeId();
+      // The leader removing or demoting itself is the delicate case: prefer it.
+      const pickVoter = (): NodeId => (voters.includes(leader.id) && r.chance(0.5) ? leader.id : r.pick(voters));
       const changes: ConfChangeSingle[] = [];
       let transition: ConfChange['transition'] = 'auto';
       if (choice < 3) {
@@ -522,13 +564,13 @@ export class Simulation {
         changes.push({ type: 'addVoter', node: r.pick(learners) });
       } else if (choice < 7) {
         if (voters.length <= VOTERS_MIN) return;
-        changes.push({ type: 'removeVoter', node: r.pick(voters) });
+        changes.push({ type: 'removeVoter', node: pickVoter() });
       } else if (choice < 9) {
         // A joint change: bring one node in as a voter, take one voter out.
         const incoming = learners.length > 0 && r.chance(0.7) ? r.pick(learners) : fresh();
         if (incoming === null || voters.length < VOTERS_MIN) return;
         changes.push({ type: 'addVoter', node: incoming });
-        const outgoing = r.pick(voters);
+        const outgoing = pickVoter();
         changes.push(r.chance(0.5) ? { type: 'removeVoter', node: outgoing } : { type: 'addLearner', node: outgoing });
         transition = r.chance(0.5) ? 'joint' : 'auto';
       } else {
@@ -643,7 +685,7 @@ export class Simulation {
     node.role = 'follower';
     node.term = node.disk.hardState.term;
     node.crashPending = null;
-    node.retirePending = false;
+    node.removedAtIndex = 0;
     node.commitObserved = Math.max(node.commitObserved, 0);
     node.confState = node.disk.confState();
     node.machine = snapshot.meta.index === 0 ? SimStateMachine.empty(0) : SimStateMachine.fromSnapshot(snapshot.meta.index, snapshot.data);
@@ -672,7 +714,7 @@ export class Simulation {
     node.incarnation++;
     node.role = 'follower';
     node.crashPending = null;
-    node.retirePending = false;
+    node.removedAtIndex = 0;
     this.checker.forgetReads(node.id);
   }
 
@@ -702,18 +744,20 @@ export class Simulation {
       return;
     }
     if (node.state !== 'up') return;
-    if (node.crashPending !== null) this.crash(node, node.crashPending);
-    else if (node.retirePending) {
-      this.trace(`${node.id} retired (applied its own removal)`);
-      this.stop(node, 'retired');
-    }
+    if (node.crashPending !== null && this.tickNumber >= node.crashDeadlineTick) this.crash(node, node.crashPending);
   }
 
   /** The Ready duties, in the contract's order, with the scheduled crash (if any) striking between them. */
   private handleReady(node: SimNode, raw: RawNode): void {
     const rd = raw.ready();
-    const crashPoint = node.crashPending;
     const disk = node.disk;
+    let crashPoint = node.crashPending;
+    if (crashPoint !== null && this.tickNumber < node.crashDeadlineTick) {
+      // Crash during an fsync or an apply rather than around an idle Ready.
+      const persists = rd.entries.length > 0 || rd.snapshot !== null || rd.hardState !== null;
+      if ((crashPoint === 'beforePersist' || crashPoint === 'afterPersist') && !persists) crashPoint = null;
+      if (crashPoint === 'midApply' && rd.committedEntries.length === 0) crashPoint = null;
+    }
 
     if (rd.hardState !== null) node.term = rd.hardState.term;
     if (rd.softState !== null) {
@@ -794,7 +838,7 @@ export class Simulation {
         machine.skip(entry.index);
         this.stats.confChangesApplied++;
         this.trace(`${node.id} apply ${entry.index} confChange -> ${describeConfState(cs)}`);
-        if (wasMember && !node.isMember) node.retirePending = true;
+        if (wasMember && !node.isMember) node.removedAtIndex = entry.index;
       } else {
         machine.apply(entry.index, payload);
         if (this.traceLines !== null) this.trace(`${node.id} apply ${entry.index} '${payload}'`);
@@ -849,10 +893,36 @@ export class Simulation {
       this.checker.onCommitted(node.id, disk.hardState.term, index, entry.term, entryKey(entry.type, bytesKey(entry.data)));
       if (this.checker.failed) return;
     }
-    if (node.role === 'leader' && (disk.termAt(commit) ?? 0) < node.term) this.trace(`FIRED ${node.id} commit ${commit} of term ${disk.termAt(commit)} in term ${node.term}`);
-    if (node.role === 'leader' && (disk.termAt(commit) ?? 0) < node.term) (globalThis as unknown as {fired: number}).fired = ((globalThis as unknown as {fired: number}).fired ?? 0) + 1;
+    if (node.role === 'leader') this.checkCommitQuorum(node, commit);
     node.commitObserved = commit;
     if (this.traceLines !== null) this.trace(`${node.id} commit ${commit}`);
+  }
+
+  /**
+   * A leader just made its commit index `commit` durable: the entry there must be durable on a
+   * quorum of its configuration (both halves when joint) right now. Acknowledgments promise
+   * durable entries, so this fails when some node acknowledged before persisting and crashed.
+   */
+  private checkCommitQuorum(leader: SimNode, commit: number): void {
+    const term = leader.disk.termAt(commit);
+    if (term === undefined) return;
+    const holds = (id: NodeId): boolean => {
+      const disk = this.nodes.get(id)?.disk;
+      if (disk === undefined) return false;
+      return disk.firstIndex() - 1 >= commit || disk.termAt(commit) === term;
+    };
+    const cs = leader.confState;
+    for (const voters of [cs.voters, cs.votersOutgoing]) {
+      if (voters.length === 0) continue;
+      const holders = voters.filter(holds);
+      if (holders.length * 2 <= voters.length) {
+        this.fail(
+          'committed-durable',
+          `${leader.id} (leader of term ${leader.term}) committed (index ${commit}, term ${term}) but only {${holders.join(',')}} of voters {${voters.join(',')}} have it on disk`,
+        );
+        return;
+      }
+    }
   }
 
   private maybeSnapshot(node: SimNode, machine: SimStateMachine): void {

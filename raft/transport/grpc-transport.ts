@@ -270,7 +270,8 @@ export class GrpcRaftTransport {
   /**
    * Stop: cancel outbound calls, end inbound ones, abort snapshot transfers both ways and wait
    * until none is still reading or writing files. No handler is called afterwards. The server
-   * itself is the caller's to shut down.
+   * itself is the caller's to shut down, after this (inbound streams are long-lived: a
+   * `tryShutdown` before `close` would wait for them).
    */
   async close(): Promise<void> {
     if (this.closed) return;

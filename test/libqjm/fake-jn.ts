@@ -76,7 +76,9 @@ export type StreamFault =
   /** Do not apply and never answer. */
   | 'swallow'
   /** Do not apply; answer INTERNAL (a non-retryable failure). */
-  | 'internal-error';
+  | 'internal-error'
+  /** Do not apply; answer LEASE_EXPIRED (the writer's leadership is gone). */
+  | 'lease-expired';
 
 type Handlers = QJournalHandlers;
 
@@ -115,6 +117,8 @@ export class FakeJournalCluster {
   readonly nodes: FakeNode[] = [];
   /** Index of the node that accepts writes; -1: none (every node answers NOT_LEADER without hint). */
   leaderIndex = 0;
+  /** Nodes that answer nothing at all (as a SIGSTOPped process: connections stay open). */
+  readonly paused = new Set<number>();
   /** Every Journal batch handled, in order. */
   readonly applied: AppliedBatch[] = [];
   /** Journal requests received on streams (including re-sends). */
@@ -344,6 +348,7 @@ export class FakeJournalCluster {
     const unary = <Q, R>(method: string, write: boolean, body: (request: Q) => R) => {
       return (call: grpc.ServerUnaryCall<Q, R>, callback: grpc.sendUnaryData<R>): void => {
         this.countUnary(method);
+        if (this.paused.has(index)) return; // never answers
         const fault = this.unaryFault(method, index);
         if (fault !== undefined) {
           callback(null, { error: fault } as R);
@@ -544,6 +549,7 @@ export class FakeJournalCluster {
       this.streamRequests += 1;
       this.unanswered += 1;
       this.maxUnanswered = Math.max(this.maxUnanswered, this.unanswered);
+      if (this.paused.has(index)) return; // never answers
       const handle = (): void => {
         this.unanswered -= 1;
         if (broken) return;
@@ -557,8 +563,9 @@ export class FakeJournalCluster {
           breakStream();
           return;
         }
-        if (fault === 'internal-error') {
-          call.write({ sequence: request.sequence, ...fail('INTERNAL', 'injected failure (fake)') });
+        if (fault === 'internal-error' || fault === 'lease-expired') {
+          const code = fault === 'internal-error' ? 'INTERNAL' : 'LEASE_EXPIRED';
+          call.write({ sequence: request.sequence, ...fail(code, 'injected failure (fake)') });
           return;
         }
         const result = this.applyJournal(request);

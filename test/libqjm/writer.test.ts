@@ -9,6 +9,7 @@ import type { JournalWriter } from '../../libqjm/writer.ts';
 import {
   EpochFencedError,
   InternalError,
+  LeaseExpiredError,
   OutOfOrderError,
   SegmentNotOpenError,
   WriteQueueFullError,
@@ -177,6 +178,17 @@ test('writer - a node going down moves the stream to the leader; nothing is lost
   assertAppliedOnce(t, cluster);
 });
 
+test('writer - a stalled stream (paused leader) is dropped and its batches re-sent to the new leader', async (t) => {
+  const { cluster, manager } = await startFake(t, { nodes: 3 });
+  const writer = await openWriter(manager({ streamStallTimeoutMs: 200, writeTimeoutMs: 20_000 }));
+  await writer.write(1, makeEdits(1, 5));
+  cluster.paused.add(0);
+  cluster.leaderIndex = 1;
+  await Promise.all([writer.write(6, makeEdits(6, 5)), writer.write(11, makeEdits(11, 5))]);
+  assertJournalHolds(t, cluster, 15);
+  assertAppliedOnce(t, cluster);
+});
+
 test('writer - a write not acknowledged within writeTimeoutMs fails the writer; nothing reports success', async (t) => {
   const { cluster, manager } = await startFake(t);
   const writer = await openWriter(manager({ writeTimeoutMs: 500 }));
@@ -225,6 +237,16 @@ test('writer - a fenced unary call (startLogSegment) fences the writer too', asy
   await t.throwsAsync(writer.startLogSegment(1), { instanceOf: EpochFencedError });
   t.is(writer.state, 'fenced');
   await t.throwsAsync(writer.write(1, makeEdits(1, 1)), { instanceOf: EpochFencedError });
+});
+
+test('writer - LEASE_EXPIRED fences the writer like EPOCH_FENCED', async (t) => {
+  const { cluster, manager } = await startFake(t);
+  const writer = await openWriter(manager());
+  cluster.streamFault = () => 'lease-expired';
+  const error = await t.throwsAsync(writer.write(1, makeEdits(1, 2)), { instanceOf: EpochFencedError });
+  t.true(error.cause instanceof LeaseExpiredError);
+  t.is(writer.state, 'fenced');
+  await t.throwsAsync(writer.write(3, makeEdits(3, 1)), { instanceOf: EpochFencedError });
 });
 
 test('writer - a non-retryable answer fails the writer with that error', async (t) => {

@@ -1,0 +1,33 @@
+import test from 'ava';
+import { EMPTY_BYTES, type ConfChange, type ConfChangeSingle } from '../../raft/core/index.ts';
+import { bytes, Cluster } from './harness.ts';
+
+const change = (changes: ConfChangeSingle[], transition: ConfChange['transition'] = 'auto'): ConfChange => ({ changes, transition, context: EMPTY_BYTES });
+
+// Found by the simulator (raft/sim): a leader that stepped down the moment it applied its own
+// removal left the others unable to elect anyone. They switch configuration only when they
+// apply the change, so they still needed its vote; its log was longer than theirs (entries
+// proposed after the change), so it refused every candidate; and it never spoke again.
+test('raft-core - a leader that applies its own removal hands leadership over instead of deadlocking the group', (t) => {
+  const c = new Cluster(['a', 'b']);
+  c.elect('a');
+  const removal = c.node('a').proposeConfChange(change([{ type: 'removeVoter', node: 'a' }]));
+  if (!removal.ok) return t.fail(`removal refused: ${removal.reason}`);
+  const after = c.node('a').propose(bytes('after-removal'));
+  if (!after.ok) return t.fail(`proposal refused: ${after.reason}`);
+  // b stores the removal and acknowledges it, but never hears that it is committed, nor gets
+  // the entry after it.
+  c.drop = (m) =>
+    m.from === 'a' && m.to === 'b' && (m.commit >= removal.index || m.entries.some((e) => e.index === after.index));
+  c.settle();
+  t.is(c.node('a').status().hardState.commit, after.index - 1, 'a committed its removal with b');
+  t.is(c.node('b').status().hardState.commit, removal.index - 1, 'b does not know the removal is committed');
+  c.heal();
+  c.tickAll(100);
+  t.deepEqual(c.leaders(), ['b'], 'b leads the group without a');
+  t.deepEqual(c.node('b').status().confState.voters, ['b']);
+  const result = c.node('b').propose(bytes('progress'));
+  t.true(result.ok);
+  c.settle();
+  t.true(c.appliedData('b').includes('progress'));
+});
