@@ -55,6 +55,9 @@ export type MasterConfig = z.input<typeof masterConfigSchema>;
 /** How often the master checks that the runner still lives, ms. */
 const parentCheckIntervalMs = 1_000;
 
+/** Attempts of one zombie round at the txid an OUT_OF_ORDER answer names. */
+const zombieTxIdChasesMax = 5;
+
 /** Delay before a failed controller is replaced, ms. */
 const controllerRestartDelayMs = 500;
 
@@ -159,47 +162,55 @@ async function run(config: z.output<typeof masterConfigSchema>): Promise<void> {
     await Promise.allSettled([...inflight]);
   };
 
-  /** Find the leader's address among `config.nodes` (follows NOT_LEADER hints). */
+  /**
+   * One zombie round: read the journal's end from any node, then write a small batch under
+   * `epoch` at that end, following NOT_LEADER hints, and again at the txid an OUT_OF_ORDER
+   * answer names (the active master keeps moving the end), up to `zombieTxIdChasesMax` times.
+   * Each attempt is one operation in the history.
+   */
   const zombieWrite = async (epoch: number): Promise<void> => {
     let address = config.nodes[random.nextUint32() % config.nodes.length]!;
-    let lastTxId: number | undefined;
-    for (let probe = 0; probe < config.nodes.length && lastTxId === undefined; probe++) {
+    let first: number | undefined;
+    for (let probe = 0; probe < config.nodes.length && first === undefined; probe++) {
       const state = await raw.getJournalState(address, config.journalId).catch(() => undefined);
-      if (state?.success !== undefined && state.success !== null) lastTxId = state.success.lastTxId;
+      if (state?.success !== undefined && state.success !== null) first = state.success.lastTxId + 1;
       else address = config.nodes[(config.nodes.indexOf(address) + 1) % config.nodes.length]!;
     }
-    if (lastTxId === undefined) return;
-    const count = 1 + (random.nextUint32() % 3);
-    const { seq, records } = makeEdits(epoch, count, true);
-    const first = lastTxId + 1;
-    const framed = frameRecords(first, records);
-    const op = history.invoke('zombie', epoch, first, seq, count);
-    let outcome: Outcome = 'unknown';
-    let detail = '';
-    for (let hop = 0; hop <= config.nodes.length; hop++) {
-      try {
-        const response = await raw.journal(address, { sequence: 1, journalId: config.journalId, epoch, firstTxId: first, count, records: framed, crc32c: crc32c(framed) });
-        if (response.success !== undefined && response.success !== null) {
-          outcome = 'acked';
-          detail = '';
+    for (let chase = 0; first !== undefined && chase < zombieTxIdChasesMax; chase++) {
+      const count = 1 + (random.nextUint32() % 3);
+      const { seq, records } = makeEdits(epoch, count, true);
+      const framed = frameRecords(first, records);
+      const op = history.invoke('zombie', epoch, first, seq, count);
+      let outcome: Outcome = 'unknown';
+      let detail = '';
+      let expected: number | undefined;
+      for (let hop = 0; hop <= config.nodes.length; hop++) {
+        try {
+          const response = await raw.journal(address, { sequence: 1, journalId: config.journalId, epoch, firstTxId: first, count, records: framed, crc32c: crc32c(framed) });
+          if (response.success !== undefined && response.success !== null) {
+            outcome = 'acked';
+            detail = '';
+            break;
+          }
+          const code = String(response.error?.code ?? 'NONE');
+          detail = `${code}: ${response.error?.message ?? ''}`;
+          outcome = definiteRefusals.has(code) ? 'failed' : 'unknown';
+          if (code === 'NOT_LEADER' && response.error?.leaderHint) {
+            address = response.error.leaderHint;
+            continue;
+          }
+          if (code === 'OUT_OF_ORDER' && response.error !== null && response.error !== undefined && response.error.expectedTxId > 0) expected = response.error.expectedTxId;
+          break;
+        } catch (error) {
+          outcome = 'unknown';
+          detail = errorName(error);
           break;
         }
-        const code = response.error?.code ?? 'NONE';
-        detail = `${code}: ${response.error?.message ?? ''}`;
-        outcome = definiteRefusals.has(String(code)) ? 'failed' : 'unknown';
-        if (code === 'NOT_LEADER' && response.error?.leaderHint) {
-          address = response.error.leaderHint;
-          continue;
-        }
-        break;
-      } catch (error) {
-        outcome = 'unknown';
-        detail = errorName(error);
-        break;
       }
+      history.complete(op, outcome, detail === '' ? undefined : detail);
+      log.info({ epoch, first, count, outcome, detail }, 'zombie write');
+      first = outcome === 'failed' ? expected : undefined;
     }
-    history.complete(op, outcome, detail === '' ? undefined : detail);
-    log.info({ epoch, first, count, outcome, detail }, 'zombie write');
   };
 
   /**

@@ -131,6 +131,11 @@ export class NamespaceLoad {
     this.masters = [...options.masters];
   }
 
+  /** The folder the load owns. */
+  get root(): string {
+    return this.options.root;
+  }
+
   /** Counters now. */
   get snapshot(): LoadStats {
     return { ...this.stats, inflight: this.inflightCount, target: this.masters[this.targetIndex]! };

@@ -16,6 +16,9 @@ import { NamespaceLoad } from './load.ts';
 /** Where the data goes unless `--data` says otherwise (git-ignored). */
 export const defaultDataDir = join(projectRoot, '.data', 'local-cluster');
 
+/** Signals closer than this to the first one are the same Ctrl-C (delivered twice through npm), ms. */
+export const duplicateSignalWindowMs = 1_000;
+
 /** Settings of the main job. */
 export interface StartSettings {
   readonly dataDir: string;
@@ -166,14 +169,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     stopRequested = resolve;
   });
   let signals = 0;
+  let firstSignalAtMs = 0;
   let cluster: LocalCluster | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
+    // A terminal's Ctrl-C reaches both npm and this process, and npm forwards it: one press can
+    // arrive twice. Only a signal well after the first one forces.
+    if (signals > 0 && performance.now() - firstSignalAtMs < duplicateSignalWindowMs) return;
     signals += 1;
     if (signals > 1) {
       out.write(`\nquorum-journal: ${signal} again: killing everything\n`);
       for (const child of [...(cluster?.masters ?? []), ...(cluster?.journalNodes ?? [])]) child.signal('SIGKILL');
       process.exit(130);
     }
+    firstSignalAtMs = performance.now();
     stopRequested!();
   };
   process.on('SIGINT', onSignal);

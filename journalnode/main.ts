@@ -8,6 +8,7 @@
  */
 import { ConfigError, parseArgs } from './config.ts';
 import { startJournalNode, type JournalNodeHandle } from './server.ts';
+import { testHooksFromEnv, TestHookError, type TestHooks } from './test-hooks.ts';
 
 /** After a stop, the process exits within this time even if a handle is left open, ms. */
 export const exitFallbackMs = 3_000;
@@ -44,6 +45,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const config = parsed.config;
+  // TEST ONLY hooks from the environment (chaos runs); see test-hooks.ts.
+  let testHooks: TestHooks;
+  try {
+    testHooks = testHooksFromEnv(process.env);
+  } catch (error) {
+    if (error instanceof TestHookError) {
+      process.stderr.write(`journalnode: invalid configuration: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
   let fatal: Error | undefined;
   let handle: JournalNodeHandle | undefined;
   let signalled: NodeJS.Signals | undefined;
@@ -62,6 +74,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         onFatal: (error) => {
           fatal = error;
         },
+        testHooks,
       });
     } catch (error) {
       process.stderr.write(`journalnode: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -59,6 +59,11 @@ export interface QJournalServiceOptions {
   readonly streamInflightBytesMax: number;
   /** The clock stamped into lease commands (ms since the epoch); default Date.now. */
   readonly nowMs?: () => number;
+  /**
+   * TEST ONLY canary (test-hooks.ts, `QJM_CANARY=ack-before-fsync`): the leader answers a
+   * Journal batch once proposed, before it is durable anywhere. Loses acknowledged edits.
+   */
+  readonly canaryAckBeforeFsync?: boolean;
 }
 
 type Failure = { readonly ok: false; readonly error: JournalErrorWire };
@@ -214,7 +219,7 @@ export function createQJournalHandlers(options: QJournalServiceOptions): QJourna
       metrics.requests.inc({ op: 'journal', outcome: 'CORRUPT_RECORDS' });
       return Promise.resolve({ result: failure, applied: false });
     }
-    return propose<object>('journal', {
+    const proposal = propose<object>('journal', {
       type: 'journal',
       journalId: request.journalId,
       epoch: request.epoch,
@@ -223,6 +228,12 @@ export function createQJournalHandlers(options: QJournalServiceOptions): QJourna
       records: request.records,
       crc32c: request.crc32c,
     });
+    if (options.canaryAckBeforeFsync === true && node.isLeader()) {
+      // TEST ONLY canary: acknowledge now, whatever becomes of the proposal.
+      const lastTxId = request.firstTxId + request.count - 1;
+      return Promise.resolve({ result: { ok: true, firstTxId: request.firstTxId, count: request.count, lastTxId, duplicate: false }, applied: false });
+    }
+    return proposal;
   }
 
   const journalStream: grpc.handleBidiStreamingCall<JournalRequest__Output, JournalResponse> = (call) => {

@@ -28,6 +28,8 @@ import { createQJournalHandlers, qjournalServiceDefinition } from './qjournal-se
 import { createHttpApp } from './http.ts';
 import { TailServer } from './tail.ts';
 import { grpcMessageBytesMax } from './protocol/limits.ts';
+import { FaultyFileSystem } from '../raft/storage/fs.ts';
+import { watchFaultyFsControl, type TestHooks } from './test-hooks.ts';
 
 /** Time pending gRPC calls get to finish at shutdown before they are cancelled, ms. */
 export const shutdownGraceMs = 2_000;
@@ -41,6 +43,8 @@ export interface StartOptions {
    * log and exit the process with code 1.
    */
   readonly onFatal?: (error: Error) => void;
+  /** TEST ONLY (chaos runs): canaries and the fault-injecting file layer; see test-hooks.ts. */
+  readonly testHooks?: TestHooks;
 }
 
 /** A running JournalNode. */
@@ -141,6 +145,9 @@ export async function startJournalNode(config: JournalNodeConfig, options: Start
   let tail: TailServer | undefined;
   let stateMachine: JournalStateMachine | undefined;
   let node: RaftNode | undefined;
+  // TEST ONLY: the chaos run's hooks (test-hooks.ts); none in production.
+  const hooks = options.testHooks ?? {};
+  let stopFaultyFsControl: (() => void) | undefined;
 
   try {
     // 1. The gRPC port first: a single node on port 0 needs it for its own address.
@@ -153,7 +160,19 @@ export async function startJournalNode(config: JournalNodeConfig, options: Start
     const rpcAddress = initialPeers.get(config.id) ?? boundRpc;
 
     // 2. The state machine and Raft.
-    const sm = new JournalStateMachine({ dataDir: config.dataDir, log: log.child({ component: 'journal' }) });
+    if (hooks.canary !== undefined) log.warn({ canary: hooks.canary }, 'TEST ONLY: canary on, this JournalNode is deliberately broken');
+    let raftFs: FaultyFileSystem | undefined;
+    if (hooks.faultyFsControlPath !== undefined) {
+      // TEST ONLY: the Raft storage over the fault-injecting file layer (ENOSPC on demand).
+      await mkdir(join(config.dataDir, 'raft'), { recursive: true });
+      raftFs = new FaultyFileSystem(join(config.dataDir, 'raft'));
+      stopFaultyFsControl = watchFaultyFsControl(raftFs, hooks.faultyFsControlPath, (full) => log.warn({ full }, 'TEST ONLY: disk full switched'));
+    }
+    const sm = new JournalStateMachine({
+      dataDir: config.dataDir,
+      log: log.child({ component: 'journal' }),
+      ...(hooks.canary === 'skip-epoch-check' ? { canarySkipEpochCheck: true } : {}),
+    });
     stateMachine = sm;
     // The metrics read the node at scrape time; the state machine is timed through a wrapper.
     const timing: { metrics?: JournalNodeMetrics } = {};
@@ -188,6 +207,7 @@ export async function startJournalNode(config: JournalNodeConfig, options: Start
       messageBytesMax: config.raftMessageBytesMax,
       uncommittedBytesMax: config.uncommittedBytesMax,
       log: log.child({ component: 'raft' }),
+      ...(raftFs !== undefined ? { fs: raftFs } : {}),
       onFatal: (error) => {
         fatalError = error;
         log.fatal({ err: error }, 'journalnode: fatal error, stopping');
@@ -224,6 +244,7 @@ export async function startJournalNode(config: JournalNodeConfig, options: Start
         proposalTimeoutMs: config.proposalTimeoutMs,
         streamInflightRequestsMax: config.streamInflightRequestsMax,
         streamInflightBytesMax: config.streamInflightBytesMax,
+        ...(hooks.canary === 'ack-before-fsync' ? { canaryAckBeforeFsync: true } : {}),
       }),
     );
 
@@ -303,6 +324,7 @@ export async function startJournalNode(config: JournalNodeConfig, options: Start
       await httpClosed;
       await stateMachine?.close().catch((error: unknown) => log.warn({ err: error }, 'closing the segment files failed'));
     } finally {
+      stopFaultyFsControl?.();
       await unlock();
       log.info('journalnode stopped');
       resolveStopped(fatalError);

@@ -82,6 +82,8 @@ export class RaftLog {
 
   /** Term at `index`, or 0 when it is compacted or beyond the log. */
   termOrZero(index: number): number {
+    // Out of range is common (probes, rejected appends): answer it without building an error.
+    if (index < this.firstIndex() - 1 || index > this.lastIndex()) return 0;
     try {
       return this.term(index);
     } catch (error) {

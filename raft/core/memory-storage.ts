@@ -120,7 +120,10 @@ export class MemoryStorage implements Storage {
 
   /**
    * Records a snapshot of the applied state at `index` (<= lastIndex) with `confState`, the
-   * configuration as of `index`. Does not compact: call `compact` after.
+   * configuration as of `index`. Does not compact: call `compact` after. Does not change
+   * `initialState().confState` either: a runtime that restarts from the snapshot index must also
+   * call `setConfState(confState)` (once compacted, the entries that made that configuration
+   * are gone, and a restart would start from an older one).
    */
   createSnapshot(index: number, confState: ConfState, data: Uint8Array): Snapshot {
     const heldIndex = this.#snapshot.meta.index;

@@ -21,6 +21,7 @@ export type InvariantName =
   | 'state-machine-safety' // no two nodes apply different entries at one index; snapshots agree
   | 'applied-le-committed' // applied index <= commit index
   | 'read-index-linearizable' // a read index is not below a commit index observed before the request
+  | 'ready-contract' // a Ready asks for persistence without mustSync
   | 'liveness' // after heal, a leader is elected and a proposal applies on all live voters in time
   | 'core-exception'; // the core threw
 

@@ -49,6 +49,8 @@ export interface RunSeedsResult {
   readonly seeds: number;
   /** Violations found over all seeds. */
   readonly violations: number;
+  /** Seeds with at least one violation. */
+  readonly failedSeeds: number;
   /** Seeds with at least one violation (the first FAILED_SEEDS_KEPT_MAX of them). */
   readonly failed: readonly SeedResult[];
   /** The first violation found, if any. */
@@ -66,6 +68,7 @@ export function runSeeds(options: RunSeedsOptions): RunSeedsResult {
   const { seeds: count, start: _start, stopAtFirstViolation, onSeed, ...simOptions } = options;
   let totals: SeedStats | null = null;
   let violations = 0;
+  let failedSeeds = 0;
   let ran = 0;
   let healTicksMax = 0;
   const failed: SeedResult[] = [];
@@ -77,13 +80,14 @@ export function runSeeds(options: RunSeedsOptions): RunSeedsResult {
     healTicksMax = Math.max(healTicksMax, result.stats.healTicks);
     if (result.violations.length > 0) {
       violations += result.violations.length;
+      failedSeeds++;
       firstViolation ??= result.violations[0]!;
       if (failed.length < FAILED_SEEDS_KEPT_MAX) failed.push(result);
     }
     onSeed?.(result);
     if (stopAtFirstViolation === true && result.violations.length > 0) break;
   }
-  return { seeds: ran, violations, failed, firstViolation, totals: totals ?? emptyStats(), healTicksMax };
+  return { seeds: ran, violations, failedSeeds, failed, firstViolation, totals: totals ?? emptyStats(), healTicksMax };
 }
 
 function addStats(a: SeedStats, b: SeedStats): SeedStats {

@@ -1,8 +1,13 @@
 /**
  * A node's simulated disk: a MemoryStorage holding only what was persisted (the snapshot, the
- * log, the hard state). It survives crashes; everything else of a node does not. Every write
- * is durable at once (a Ready's persist step is one group-committed fsync), so a crash either
- * happens before the step (nothing of it survives) or after it (all of it survives).
+ * log, the hard state). It survives crashes; everything else of a node does not.
+ *
+ * Writes are ordered, as in one append-only file: a Ready's persist step is one group-committed
+ * write, synced when the Ready says `mustSync`; any sync (or the application's snapshot, which
+ * is always synced) makes every earlier write durable. A crash loses what was written since the
+ * last sync: only a commit-only hard state can be in that state (`mustSync` is true whenever
+ * entries, a snapshot, the term or the vote change), so a crash may take a node's commit index
+ * back, which Raft must tolerate (the index is learned again).
  */
 import { MemoryStorage } from '../core/index.ts';
 import type { ConfState, Entry, HardState, Snapshot, Storage } from '../core/types.ts';
@@ -11,6 +16,8 @@ export class SimDisk {
   /** The storage the core reads. Written only through this class. */
   readonly storage: MemoryStorage;
   private hard: HardState;
+  /** The hard state as of the last sync: what survives a crash. */
+  private syncedHard: HardState;
 
   /**
    * A disk that starts with `snapshot` (bootstrap of an initial member) or empty (a node added
@@ -24,6 +31,7 @@ export class SimDisk {
       this.hard = { term: snapshot.meta.term, vote: '', commit: snapshot.meta.index };
       this.storage.setHardState(this.hard);
     }
+    this.syncedHard = this.hard;
   }
 
   /** The core's view of this disk. */
@@ -73,10 +81,24 @@ export class SimDisk {
     if (entries.length > 0) this.storage.append(entries);
   }
 
-  /** Ready duty 2c. */
+  /** Ready duty 2c. Durable only once `sync` runs (in this Ready or a later one). */
   persistHardState(hardState: HardState): void {
     this.hard = hardState;
     this.storage.setHardState(hardState);
+  }
+
+  /** fsync: everything written so far survives a crash. */
+  sync(): void {
+    this.syncedHard = this.hard;
+  }
+
+  /** A crash: writes since the last sync are lost. Returns the hard state lost, if any. */
+  loseUnsynced(): HardState | null {
+    if (this.hard === this.syncedHard) return null;
+    const lost = this.hard;
+    this.hard = this.syncedHard;
+    this.storage.setHardState(this.hard);
+    return lost;
   }
 
   /**
@@ -88,6 +110,7 @@ export class SimDisk {
   snapshotAndCompact(index: number, confState: ConfState, data: Uint8Array, compactIndex: number): void {
     this.storage.createSnapshot(index, confState, data);
     this.storage.setConfState(confState);
+    this.sync();
     if (compactIndex >= this.storage.firstIndex()) this.storage.compact(compactIndex);
   }
 }

@@ -72,7 +72,12 @@ export interface SeedResult {
   readonly replay: string;
 }
 
+/** Ticks of chaos per seed unless `chaosTicks` (`--ticks`) says otherwise. */
 export const CHAOS_TICKS_DEFAULT = 300;
+/**
+ * The liveness bound, in ticks after the heal: 40 election timeouts at the longest setting,
+ * far above the slowest heal seen (a few election rounds plus snapshot catch-up).
+ */
 export const HEAL_TICKS_MAX_DEFAULT = 400;
 /** Events (deliveries, ticks, reports) within one tick beyond which the run is a livelock (typical: a few hundred). */
 export const EVENTS_PER_TICK_MAX = 20_000;
@@ -331,6 +336,7 @@ export class Simulation {
       this.handle(event);
       if (this.checker.failed) break;
     }
+    for (const v of this.checker.violations) this.trace(`VIOLATION ${v.invariant}: ${v.detail}`);
     this.stats.ticks = this.tickNumber;
     this.stats.commitIndexMax = this.checker.maxCommitObserved;
     const flags = [`--seed ${this.seed}`];
@@ -411,7 +417,7 @@ export class Simulation {
   /** Stop removed nodes once every member of the configuration without them applied their removal. */
   private retireRemovedNodes(): void {
     for (const node of this.nodeList) {
-      if (node.state !== 'up' || node.removedAtIndex === 0) continue;
+      if (node.state !== 'up' || node.removedAtIndex === 0 || node.isMember) continue;
       const cs = node.confState;
       const members = [...cs.voters, ...cs.votersOutgoing, ...cs.learners, ...cs.learnersNext];
       const caughtUp = members.every((id) => {
@@ -703,7 +709,11 @@ export class Simulation {
 
   private crash(node: SimNode, where: CrashPoint | 'now'): void {
     this.stats.crashes++;
-    this.trace(`${node.id} CRASH (${where}); restarts at tick ${node.restartTick}`);
+    const lost = node.disk.loseUnsynced();
+    this.trace(
+      `${node.id} CRASH (${where}); restarts at tick ${node.restartTick}` +
+        (lost === null ? '' : `; lost the unsynced commit ${lost.commit} (back to ${node.disk.hardState.commit})`),
+    );
     this.stop(node, 'down');
   }
 
@@ -793,12 +803,19 @@ export class Simulation {
       );
       if (this.traceLines !== null) this.trace(`${node.id} persist entries ${first.index}..${rd.entries[rd.entries.length - 1]!.index}`);
     }
+    if (!rd.mustSync && (rd.entries.length > 0 || rd.snapshot !== null || (rd.hardState !== null && (rd.hardState.term !== disk.hardState.term || rd.hardState.vote !== disk.hardState.vote)))) {
+      this.fail('ready-contract', `${node.id} was handed a Ready with entries, a snapshot, a term or a vote to persist but mustSync false`);
+      return;
+    }
     if (rd.hardState !== null) {
       const previous = disk.hardState;
       disk.persistHardState(rd.hardState);
       this.checker.onHardStatePersisted(node.id, previous, rd.hardState);
-      if (this.traceLines !== null) this.trace(`${node.id} persist hardState term ${rd.hardState.term} vote '${rd.hardState.vote}' commit ${rd.hardState.commit}`);
+      if (this.traceLines !== null) {
+        this.trace(`${node.id} persist hardState term ${rd.hardState.term} vote '${rd.hardState.vote}' commit ${rd.hardState.commit}${rd.mustSync ? '' : ' (no sync)'}`);
+      }
     }
+    if (rd.mustSync) disk.sync();
     this.observeCommit(node);
     if (crashPoint === 'afterPersist') {
       this.crash(node, crashPoint);
@@ -839,6 +856,7 @@ export class Simulation {
         this.stats.confChangesApplied++;
         this.trace(`${node.id} apply ${entry.index} confChange -> ${describeConfState(cs)}`);
         if (wasMember && !node.isMember) node.removedAtIndex = entry.index;
+        else if (node.isMember) node.removedAtIndex = 0;
       } else {
         machine.apply(entry.index, payload);
         if (this.traceLines !== null) this.trace(`${node.id} apply ${entry.index} '${payload}'`);
@@ -989,7 +1007,6 @@ export class Simulation {
 
   private fail(invariant: InvariantName, detail: string): void {
     this.checker.fail(invariant, detail);
-    this.trace(`VIOLATION ${invariant}: ${detail}`);
   }
 
   private coreException(node: SimNode, error: unknown): void {

@@ -31,3 +31,23 @@ test('raft-core - a leader that applies its own removal hands leadership over in
   c.settle();
   t.true(c.appliedData('b').includes('progress'));
 });
+
+test('raft-core - a leader demoted to learner by leaving a joint configuration hands over to a voter', (t) => {
+  const c = new Cluster(['a', 'b', 'c']);
+  c.elect('a');
+  const demote = c.node('a').proposeConfChange(change([{ type: 'addLearner', node: 'a' }], 'joint'));
+  if (!demote.ok) return t.fail(`demotion refused: ${demote.reason}`);
+  c.settle();
+  t.deepEqual(c.node('a').status().confState.votersOutgoing, ['a', 'b', 'c'], 'joint: a still votes in the outgoing half');
+  const leave = c.node('a').proposeConfChange(change([]));
+  if (!leave.ok) return t.fail(`leave refused: ${leave.reason}`);
+  c.settle();
+  t.true(c.transcript.includes('a->b MsgTimeoutNow t2'), 'a told the most caught-up voter to campaign');
+  t.is(c.node('a').status().softState.role, 'follower', 'a stepped down once its successor held its whole log');
+  t.deepEqual(c.node('b').status().confState.learners, ['a']);
+  c.tickAll(30);
+  const leaders = c.leaders();
+  t.is(leaders.length, 1);
+  t.true(['b', 'c'].includes(leaders[0]!), 'a voter leads');
+  t.like(c.node('a').propose(bytes('x')), { ok: false, reason: 'notLeader' });
+});

@@ -1,5 +1,5 @@
 /**
- * PENDING (rename to *.test.ts once the lead enables the integration suite). Serial.
+ * Serial.
  * Two masters (HAController) on a real 3-node JournalNode group: the issue's scenarios.
  */
 import test from 'ava';
@@ -8,6 +8,7 @@ import { HAController } from '../../../libqjm/ha-controller.ts';
 import type { StandbyReason } from '../../../libqjm/ha-controller.ts';
 import { JournalElection } from '../../../libqjm/journal-election.ts';
 import { EtcdElection } from '../../../libqjm/etcd-election.ts';
+import { Etcd3 } from 'etcd3';
 import type { ElectionHook } from '../../../libqjm/election.ts';
 import type { QuorumJournalManager } from '../../../libqjm/qjm.ts';
 import type { JournalWriter } from '../../../libqjm/writer.ts';
@@ -118,4 +119,45 @@ const etcd = etcdAvailability();
   await a.controller.stop();
   await waitFor(() => b.controller.state === 'active', { timeoutMs: 20_000, what: 'b active' });
   t.deepEqual(b.state, expected(1, 20));
+});
+
+(etcd.mode === 'run' ? test.serial : test.serial.skip)('ha integration - etcd election: the lease revoked while the old active still writes: it is fenced, the new active recovers and continues', async (t) => {
+  if (etcd.mode !== 'run') return;
+  const etcdProcess = await startEtcd(etcd.binary);
+  t.teardown(() => etcdProcess.stop());
+  const { manager } = await startCluster(t);
+  await manager().format(namespace);
+  const operator = new Etcd3({ hosts: [etcdProcess.clientUrl] });
+  t.teardown(() => operator.close());
+
+  // A wins the etcd election and writes with its token as epoch, outside any controller, so it
+  // keeps trying to write after its leadership is gone (a master that does not know yet).
+  const electionA = new EtcdElection({ hosts: [etcdProcess.clientUrl], name: 'revoke', ttlSeconds: 5 });
+  t.teardown(() => electionA.close());
+  const leadershipA = await electionA.campaign('master-a');
+  const qjmA = manager();
+  const writerA = await qjmA.openForWrite({ epoch: leadershipA.token });
+  await writeEdits(writerA, 40);
+  await writerA.write(writerA.nextTxId, [Buffer.from(`edit-${writerA.nextTxId}`)]); // in-progress segment, not finalized
+
+  // The operator revokes A's lease (as etcd does when A's keepalives stop).
+  const keys = await operator.getAll().prefix('qjm/election/revoke/').keys();
+  t.is(keys.length, 1);
+  const leaseHex = keys[0]!.split('/').pop()!;
+  await operator.leaseClient.leaseRevoke({ ID: BigInt(`0x${leaseHex}`).toString() });
+  await leadershipA.lost; // A's election notices
+  const qjmB = manager();
+  const electionB = new EtcdElection({ hosts: [etcdProcess.clientUrl], name: 'revoke', ttlSeconds: 5 });
+  t.teardown(() => electionB.close());
+  const b = master(t, qjmB, electionB, 'master-b');
+  b.controller.start();
+  await waitFor(() => b.controller.state === 'active', { timeoutMs: 30_000, what: 'b active' });
+  t.true(b.controller.token! > leadershipA.token, 'tokens strictly increase');
+  t.deepEqual(b.state, expected(1, 41), 'the new active recovered the in-progress segment with every acknowledged edit');
+
+  // Every later write of the old active is refused.
+  await t.throwsAsync(writerA.write(writerA.nextTxId, [Buffer.from('stale')]), { instanceOf: EpochFencedError });
+  await writeEdits(b.writer()!, 10);
+  const page = await qjmB.readEdits(1, { maxCount: 1000 });
+  t.deepEqual(page.records.map((r) => Buffer.from(r.data).toString()), expected(1, 51));
 });

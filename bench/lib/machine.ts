@@ -1,0 +1,131 @@
+/**
+ * What the benchmark ran on, and per-process figures read from /proc (Linux): resident memory,
+ * CPU time, bytes written to storage.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus, freemem, loadavg, release, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+
+/** The machine, as printed with every run. */
+export interface MachineInfo {
+  readonly cpuModel: string;
+  readonly cpuCount: number;
+  readonly memoryGiB: number;
+  readonly kernel: string;
+  readonly node: string;
+  readonly etcd: string;
+  /** The file system and device of the data folder (from /proc/mounts). */
+  readonly dataFileSystem: string;
+  readonly dataDevice: string;
+  /** 1-minute load average when the run started and ended (other work on the machine skews figures). */
+  readonly loadAverageAtStart: number;
+  loadAverageAtEnd: number;
+  readonly freeMemoryGiBAtStart: number;
+}
+
+/** The mount holding `path` (longest matching mount point). */
+function mountOf(path: string): { device: string; fileSystem: string } {
+  const absolute = resolve(path);
+  let best = { point: '', device: 'unknown', fileSystem: 'unknown' };
+  try {
+    for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
+      const [device, point, fileSystem] = line.split(' ');
+      if (device === undefined || point === undefined || fileSystem === undefined) continue;
+      const inside = absolute === point || absolute.startsWith(point.endsWith('/') ? point : `${point}/`);
+      if (inside && point.length >= best.point.length) best = { point, device, fileSystem };
+    }
+  } catch {
+    // not Linux
+  }
+  return { device: best.device, fileSystem: best.fileSystem };
+}
+
+/** Collect the machine's description; `etcdBinary` is asked for its version. */
+export function machineInfo(dataDir: string, etcdBinary: string | undefined): MachineInfo {
+  let etcd = 'not found';
+  if (etcdBinary !== undefined) {
+    try {
+      etcd = /etcd Version: (\S+)/.exec(execFileSync(etcdBinary, ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
+    } catch {
+      etcd = 'unknown';
+    }
+  }
+  const mount = mountOf(dataDir);
+  const cpuList = cpus();
+  return {
+    cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
+    cpuCount: cpuList.length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    kernel: release(),
+    node: process.version,
+    etcd,
+    dataFileSystem: mount.fileSystem,
+    dataDevice: mount.device,
+    loadAverageAtStart: Math.round(loadavg()[0]! * 100) / 100,
+    loadAverageAtEnd: 0,
+    freeMemoryGiBAtStart: Math.round((freemem() / 2 ** 30) * 10) / 10,
+  };
+}
+
+let clockTicksPerSecond: number | undefined;
+
+function ticksPerSecond(): number {
+  if (clockTicksPerSecond === undefined) {
+    try {
+      clockTicksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicksPerSecond = 100;
+    }
+  }
+  return clockTicksPerSecond;
+}
+
+/** One reading of a process. */
+export interface ProcessReading {
+  readonly atMs: number;
+  readonly rssBytes: number;
+  /** User plus system CPU time so far, seconds. */
+  readonly cpuSeconds: number;
+  /** Bytes this process caused to be sent to the storage layer so far (/proc/PID/io write_bytes). */
+  readonly writeBytes: number;
+}
+
+/** Read `pid`'s memory, CPU time and storage writes; undefined once it is gone. */
+export function readProcess(pid: number): ProcessReading | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rssKiB = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? '0');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+    let writeBytes = 0;
+    try {
+      writeBytes = Number(/^write_bytes:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? '0');
+    } catch {
+      // /proc/PID/io needs the same user or root
+    }
+    return { atMs: performance.now(), rssBytes: rssKiB * 1024, cpuSeconds: ticks / ticksPerSecond(), writeBytes };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pids of this process's children whose command line contains `needle`. */
+export function childPidsMatching(needle: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (parent !== process.pid) continue;
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ');
+      if (cmdline.includes(needle)) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}

@@ -1,0 +1,283 @@
+/**
+ * The journal side: a 3-JournalNode cluster and one writer through libqjm (fsync on, as always).
+ * - throughput: batches of 1, 100 and 1,000 edits of 1 KiB, pipelined (a window of writes in
+ *   flight), edits/s and acknowledgement latency;
+ * - latency: one edit in flight;
+ * - tail lag: a standby's tail (another process) at a fixed offered rate, from a write's
+ *   acknowledgement to the tail holding it;
+ * - footprint: each JournalNode's RSS and CPU over a run at a fixed rate, and bytes written to
+ *   storage per edit byte.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { JournalWriter, QuorumJournalManager } from '../../libqjm/index.ts';
+import { LatencyRecorder, type LatencySummary } from '../lib/histogram.ts';
+import { runPaced, runWindowed, type ThroughputResult } from '../lib/drivers.ts';
+import { ScriptProcess } from '../lib/child.ts';
+import { readProcess, type ProcessReading } from '../lib/machine.ts';
+import { benchJournalId, type BenchJournalCluster } from '../lib/journal-cluster.ts';
+import type { BenchSettings } from '../lib/settings.ts';
+
+/** Batch sizes of the throughput runs, edits per write. */
+export const journalBatchSizes = [1, 100, 1000] as const;
+
+/** Time a tail reader gets to start and to deliver its last edit, ms. */
+const tailReaderTimeoutMs = 60_000;
+
+/** A writer of the bench journal with an open segment, and the records it writes. */
+export interface BenchWriter {
+  readonly qjm: QuorumJournalManager;
+  readonly writer: JournalWriter;
+  /** `count` references to one 1 KiB payload (count <= 100,000). */
+  records(count: number): Uint8Array[];
+}
+
+/** Open the bench journal for writing and start a segment. */
+export async function openBenchWriter(cluster: BenchJournalCluster, editBytes: number): Promise<BenchWriter> {
+  const qjm = cluster.manager();
+  const writer = await qjm.openForWrite();
+  await writer.startLogSegment(writer.nextTxId);
+  const payload = new Uint8Array(editBytes).fill(0x5a);
+  const cache = new Map<number, Uint8Array[]>();
+  return {
+    qjm,
+    writer,
+    records(count) {
+      let records = cache.get(count);
+      if (records === undefined) {
+        records = new Array<Uint8Array>(count).fill(payload);
+        if (cache.size < 64) cache.set(count, records);
+      }
+      return records;
+    },
+  };
+}
+
+/** Bytes the given processes sent to storage so far. */
+function writeBytesOf(pids: readonly number[]): number {
+  let total = 0;
+  for (const pid of pids) total += readProcess(pid)?.writeBytes ?? 0;
+  return total;
+}
+
+/** A throughput run with storage bytes per edit byte. */
+export interface JournalThroughput extends ThroughputResult {
+  /** Bytes the 3 JournalNodes wrote to storage per byte of edit payload (replication included). */
+  readonly diskBytesPerEditByte: number;
+}
+
+/** Pipelined writes of `batchEdits` edits each. */
+export async function journalThroughput(bench: BenchWriter, cluster: BenchJournalCluster, settings: BenchSettings, batchEdits: number): Promise<JournalThroughput> {
+  const { writer } = bench;
+  const records = bench.records(batchEdits);
+  const inflightWrites = settings.journalInflightWrites[batchEdits] ?? 16;
+  const bytesBefore = writeBytesOf(cluster.pids);
+  const txBefore = writer.nextTxId;
+  const result = await runWindowed(() => writer.write(writer.nextTxId, records), {
+    editsPerOperation: batchEdits,
+    inflightOperations: inflightWrites,
+    warmupMs: settings.warmupMs,
+    durationMs: settings.measureMs,
+  });
+  const edits = writer.nextTxId - txBefore;
+  const diskBytesPerEditByte = (writeBytesOf(cluster.pids) - bytesBefore) / (edits * settings.editBytes);
+  return { ...result, diskBytesPerEditByte };
+}
+
+/** One edit in flight at a time. */
+export function journalLatency(bench: BenchWriter, settings: BenchSettings): Promise<ThroughputResult> {
+  const records = bench.records(1);
+  return runWindowed(() => bench.writer.write(bench.writer.nextTxId, records), {
+    editsPerOperation: 1,
+    inflightOperations: 1,
+    warmupMs: settings.warmupMs,
+    durationMs: settings.measureMs,
+  });
+}
+
+/** What the tail-lag run measured. */
+export interface TailLagResult {
+  readonly offeredEditsPerSecond: number;
+  readonly achievedEditsPerSecond: number;
+  /** From a write's acknowledgement (in the writer) to the tail holding the edit (in another process). */
+  readonly lag: LatencySummary;
+  /** Acknowledgement latency of the paced writes. */
+  readonly writeLatency: LatencySummary;
+  /** Edits whose lag was measured. */
+  readonly edits: number;
+}
+
+const hrtimeMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+/**
+ * Tail lag at `settings.tailEditsPerSecond`: a tail reader process tails from a follower
+ * (HTTP addresses of the followers first), the writer offers the rate for warm-up + duration;
+ * edits of the warm-up are not counted.
+ */
+export async function journalTailLag(bench: BenchWriter, cluster: BenchJournalCluster, settings: BenchSettings): Promise<TailLagResult> {
+  const { writer } = bench;
+  const leader = await cluster.cluster.leaderIndex();
+  const http = [...cluster.cluster.httpAddresses.filter((_, i) => i !== leader), cluster.cluster.httpAddresses[leader]!];
+  const from = writer.nextTxId;
+  const totalMs = settings.warmupMs + settings.tailDurationMs;
+  const capacity = Math.ceil((settings.tailEditsPerSecond * totalMs) / 1000) + 10_000;
+  const outPath = join(settings.workDir, 'tail-times.bin');
+  const reader = new ScriptProcess(
+    'bench/children/tail-reader.ts',
+    ['--journal-id', benchJournalId, '--nodes', cluster.cluster.rpcAddresses.join(','), '--http', http.join(','), '--from', String(from), '--capacity', String(capacity), '--out', outPath],
+    join(settings.logDir, 'tail-reader.log'),
+  );
+  try {
+    await reader.waitForLine((line) => line.startsWith('tail: at'), tailReaderTimeoutMs, 'the tail reader to start');
+    // The reader's socket opens asynchronously: let one edit through before pacing starts.
+    const probe = writer.nextTxId;
+    const ready = reader.waitForLine((line) => Number(/^tail: at (\d+)/.exec(line)?.[1] ?? -1) >= probe, tailReaderTimeoutMs, 'the tail reader to catch up');
+    await writer.write(probe, bench.records(1));
+    await ready;
+
+    const ackMs = new Float64Array(capacity);
+    const measuredFrom = { txid: Number.MAX_SAFE_INTEGER };
+    const startedMs = performance.now();
+    const paced = await runPaced(
+      (count) => {
+        const first = writer.nextTxId;
+        if (measuredFrom.txid === Number.MAX_SAFE_INTEGER && performance.now() - startedMs >= settings.warmupMs) measuredFrom.txid = first;
+        return writer.write(first, bench.records(count)).then(() => {
+          const at = hrtimeMs();
+          for (let t = first; t < first + count; t++) if (t - from < capacity) ackMs[t - from] = at;
+        });
+      },
+      { editsPerSecond: settings.tailEditsPerSecond, durationMs: totalMs, editsPerCallMax: 1000, backlogEditsMax: settings.tailEditsPerSecond },
+    );
+    const last = writer.nextTxId - 1;
+    const done = reader.waitForLine((line) => line === 'tail: done', tailReaderTimeoutMs, 'the tail reader to finish');
+    reader.send(`until ${last}`);
+    await done;
+    const raw = readFileSync(outPath);
+    const arrivedMs = new Float64Array(raw.buffer, raw.byteOffset, raw.byteLength / 8);
+    const lag = new LatencyRecorder();
+    for (let t = Math.max(measuredFrom.txid, from); t <= last && t - from < capacity; t++) {
+      const ack = ackMs[t - from]!;
+      const arrived = arrivedMs[t - from]!;
+      if (ack > 0 && arrived > 0) lag.recordMs(arrived - ack);
+    }
+    return {
+      offeredEditsPerSecond: settings.tailEditsPerSecond,
+      achievedEditsPerSecond: paced.achievedEditsPerSecond,
+      lag: lag.summary(),
+      writeLatency: paced.latency,
+      edits: lag.count,
+    };
+  } finally {
+    await reader.kill();
+  }
+}
+
+/** One JournalNode over the footprint run. */
+export interface NodeFootprint {
+  readonly id: string;
+  /** Mean RSS over the second quarter of the run (after warm-up), MiB. */
+  readonly rssEarlyMiB: number;
+  /** Mean RSS over the last quarter, MiB. */
+  readonly rssLateMiB: number;
+  readonly rssMaxMiB: number;
+  /** rssLate / rssEarly: about 1 when memory is flat. */
+  readonly rssGrowthRatio: number;
+  /** CPU time over wall time, percent of one core. */
+  readonly cpuPercent: number;
+}
+
+export interface FootprintResult {
+  readonly seconds: number;
+  readonly offeredEditsPerSecond: number;
+  readonly achievedEditsPerSecond: number;
+  readonly writeLatency: LatencySummary;
+  readonly nodes: NodeFootprint[];
+  /** Bytes the 3 JournalNodes wrote to storage per byte of edit payload. */
+  readonly diskBytesPerEditByte: number;
+}
+
+const mib = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
+
+function meanRss(readings: readonly ProcessReading[]): number {
+  return readings.reduce((sum, r) => sum + r.rssBytes, 0) / Math.max(1, readings.length);
+}
+
+/**
+ * A run at `footprintEditsPerSecond` for `footprintSeconds`, sampling every JournalNode. The
+ * writer rolls its segment every `footprintSegmentEdits` edits and purges all but the last two
+ * segments, as a master that checkpoints would.
+ */
+export async function journalFootprint(bench: BenchWriter, cluster: BenchJournalCluster, settings: BenchSettings): Promise<FootprintResult> {
+  const { writer } = bench;
+  const samples: ProcessReading[][] = cluster.pids.map(() => []);
+  const sample = (): void => {
+    cluster.pids.forEach((pid, i) => {
+      const reading = readProcess(pid);
+      if (reading !== undefined) samples[i]!.push(reading);
+    });
+  };
+  sample();
+  const sampler = setInterval(sample, settings.footprintSampleMs);
+  let segmentFirst = writer.openSegmentFirstTxId ?? writer.nextTxId;
+  const segmentStarts: number[] = [segmentFirst];
+  let rolling: Promise<void> | undefined;
+  const roll = async (): Promise<void> => {
+    const last = writer.nextTxId - 1;
+    await writer.finalizeLogSegment(segmentFirst, last);
+    segmentFirst = last + 1;
+    await writer.startLogSegment(segmentFirst);
+    segmentStarts.push(segmentFirst);
+    if (segmentStarts.length > 2) await writer.purgeLogsOlderThan(segmentStarts[segmentStarts.length - 2]!);
+  };
+  const txBefore = writer.nextTxId;
+  let paced;
+  try {
+    paced = await runPaced(
+      async (count) => {
+        if (rolling === undefined && writer.nextTxId - segmentFirst >= settings.footprintSegmentEdits) {
+          rolling = roll().finally(() => {
+            rolling = undefined;
+          });
+        }
+        while (rolling !== undefined) await rolling;
+        return writer.write(writer.nextTxId, bench.records(count));
+      },
+      {
+        editsPerSecond: settings.footprintEditsPerSecond,
+        durationMs: settings.footprintSeconds * 1000,
+        editsPerCallMax: 1000,
+        backlogEditsMax: settings.footprintEditsPerSecond,
+      },
+    );
+  } finally {
+    clearInterval(sampler);
+  }
+  sample();
+  const edits = writer.nextTxId - txBefore;
+  let bytes = 0;
+  const nodes = samples.map((readings, i): NodeFootprint => {
+    const first = readings[0]!;
+    const last = readings[readings.length - 1]!;
+    bytes += last.writeBytes - first.writeBytes;
+    const quarter = Math.max(1, Math.floor(readings.length / 4));
+    const early = meanRss(readings.slice(quarter, 2 * quarter));
+    const late = meanRss(readings.slice(readings.length - quarter));
+    return {
+      id: cluster.cluster.ids[i]!,
+      rssEarlyMiB: mib(early),
+      rssLateMiB: mib(late),
+      rssMaxMiB: mib(Math.max(...readings.map((r) => r.rssBytes))),
+      rssGrowthRatio: Math.round((late / early) * 1000) / 1000,
+      cpuPercent: Math.round(((last.cpuSeconds - first.cpuSeconds) / ((last.atMs - first.atMs) / 1000)) * 1000) / 10,
+    };
+  });
+  return {
+    seconds: settings.footprintSeconds,
+    offeredEditsPerSecond: settings.footprintEditsPerSecond,
+    achievedEditsPerSecond: paced.achievedEditsPerSecond,
+    writeLatency: paced.latency,
+    nodes,
+    diskBytesPerEditByte: bytes / (edits * settings.editBytes),
+  };
+}
