@@ -1,5 +1,5 @@
 /**
- * PENDING (rename to *.test.ts once the lead enables the integration suite).
+ * Integration tests on real JournalNode processes.
  * HDFS QJM scenario: epochs stay unique when several writers race through injected JN failures.
  */
 import test from 'ava';

@@ -1,5 +1,5 @@
 /**
- * PENDING (rename to *.test.ts once the lead enables the integration suite).
+ * Integration tests on real JournalNode processes.
  * Faults under a writer on a real 3-node JournalNode group: the leader JN killed or paused
  * mid-stream, and the writer process itself killed mid-batch. Serial: one cluster at a time.
  */

@@ -1,5 +1,5 @@
 /**
- * PENDING (rename to *.test.ts once the lead enables the integration suite). Serial.
+ * Serial.
  * The WebSocket tail against real JournalNodes: backlog then live, and fallback when the node
  * serving the socket dies.
  */

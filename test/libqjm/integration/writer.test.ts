@@ -1,5 +1,5 @@
 /**
- * PENDING (rename to *.test.ts once the lead enables the integration suite).
+ * Integration tests on real JournalNode processes.
  * libqjm's writer and recovery against a real 3-node JournalNode group (test/support/cluster.ts):
  * read-back from every node and the HDFS QJM scenarios (writer died between segment start and
  * first edit, missed finalize, one JN down). Serial: one cluster at a time.
