@@ -155,6 +155,8 @@ export class MemoryStorage implements Storage {
     const kept = entries[0]!.index < first ? entries.slice(first - entries[0]!.index) : [...entries];
     const from = kept[0]!.index;
     assert(from <= this.lastIndex() + 1, () => `memory storage: append at ${from} leaves a gap after ${this.lastIndex()}`);
-    this.#entries = [...this.#entries.slice(0, from - this.#offset()), ...kept];
+    // Truncate a conflicting suffix in place, then append: O(appended), not O(log).
+    this.#entries.length = from - this.#offset();
+    for (const e of kept) this.#entries.push(e);
   }
 }
