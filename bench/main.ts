@@ -5,7 +5,7 @@
  * ```
  * npm run bench -- [--json] [--quick] [--only disk,throughput,latency,tail,footprint,failover]
  *                  [--seconds N] [--footprint-seconds N] [--footprint-rate N] [--tail-rate N]
- *                  [--failover-rounds N] [--dir PATH]
+ *                  [--failover-rounds N] [--dir PATH] [--keep-data] [--cpu-prof DIR]
  * ```
  * Sections (each measures the journal and etcd in turn, never both at once):
  * 1. throughput: a 3-JN cluster, one libqjm writer, 1 KiB edits, batches of 1, 100, 1,000,
@@ -21,7 +21,8 @@
  * The report puts journal/etcd ratios next to the absolute figures. `--json`: the last stdout
  * line is one JSON object (`batchedThroughputRatioVsEtcd`: the journal's best batched edits/s
  * over etcd's best, in this run). A progress bar goes to stderr. `--quick` runs every section in
- * seconds (a smoke run: its figures are not measurements).
+ * seconds (a smoke run: its figures are not measurements). `--cpu-prof DIR`: every JournalNode
+ * writes a CPU profile into DIR (profile the bench process itself with `node --cpu-prof`).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -55,6 +56,7 @@ const { values } = parseArgs({
     'failover-rounds': { type: 'string' },
     dir: { type: 'string' },
     'keep-data': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
   },
 });
 
@@ -101,6 +103,7 @@ const settings: BenchSettings = {
   footprintSampleMs: quick ? 250 : 1_000,
   footprintSegmentEdits: 100_000,
   failoverRounds: numberFlag('failover-rounds', values['failover-rounds'], quick ? 1 : 3),
+  failoverSteadyMs: quick ? 300 : 1_500,
   electionTtlMs: 2_000,
   workDir: baseDir,
   logDir,
@@ -147,7 +150,7 @@ try {
   }
   if (needsJournal) {
     progress.start('journal: start 3 JournalNodes');
-    journal = await startBenchJournalCluster(join(baseDir, 'journal'));
+    journal = await startBenchJournalCluster(join(baseDir, 'journal'), { cpuProfileDir: values['cpu-prof'] });
     let bench: BenchWriter | undefined;
     if (runs('throughput') || runs('latency') || runs('tail') || runs('footprint')) bench = await openBenchWriter(journal, settings.editBytes);
     if (runs('throughput')) {

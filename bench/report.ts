@@ -75,7 +75,10 @@ export function buildReport(input: { settings: BenchSettings; machine: MachineIn
     ratios['batchedThroughputVsEtcdBest'] = batchedThroughputRatioVsEtcd;
     if (jt['batch1'] !== undefined) ratios['batch1ThroughputVsEtcdPuts'] = round(jt['batch1'].editsPerSecond / et.puts.editsPerSecond);
     if (jt['batch100'] !== undefined) ratios['batch100ThroughputVsEtcdTxn100'] = round(jt['batch100'].editsPerSecond / et.txn100.editsPerSecond);
-    if (jt['batch1000'] !== undefined) ratios['diskBytesPerEditByteVsEtcd'] = round(jt['batch1000'].diskBytesPerEditByte / et.txn100.diskBytesPerEditByte);
+    if (jt['batch1000'] !== undefined) {
+      ratios['diskBytesPerEditByteVsEtcd'] = round(jt['batch1000'].diskBytesPerEditByte / et.txn100.diskBytesPerEditByte);
+      ratios['serverCpuPerEditVsEtcd'] = round(jt['batch1000'].serverCpuMicrosPerEdit / et.txn100.serverCpuMicrosPerEdit);
+    }
     targets['batchedThroughputAtLeast5xEtcd'] = { value: batchedThroughputRatioVsEtcd, target: 5, met: batchedThroughputRatioVsEtcd >= 5 };
   }
   const jl = results.journal.latency;
@@ -157,9 +160,12 @@ export function formatReport(report: BenchReport): string {
   const jt = results.journal.throughput;
   const et = results.etcd.throughput;
   if (jt !== undefined || et !== undefined) {
-    lines.push('', `write throughput, ${report.settings['editBytes']} B edits, fsync on        edits/s   p50 ms   p99 ms  p99.9 ms  disk B/edit B`);
-    const row = (name: string, r: { editsPerSecond: number; latency: LatencySummary; diskBytesPerEditByte: number }): void => {
-      lines.push(`  ${name.padEnd(48)}${pad(integer(r.editsPerSecond), 10)}${latencyColumns(r.latency)}${pad(r.diskBytesPerEditByte.toFixed(2), 15)}`);
+    lines.push('', `write throughput, ${report.settings['editBytes']} B edits, fsync on        edits/s   p50 ms   p99 ms  p99.9 ms  disk B/edit B  CPU µs/edit: servers client`);
+    const row = (name: string, r: JournalThroughput | EtcdThroughput): void => {
+      lines.push(
+        `  ${name.padEnd(48)}${pad(integer(r.editsPerSecond), 10)}${latencyColumns(r.latency)}${pad(r.diskBytesPerEditByte.toFixed(2), 15)}` +
+          `${pad(r.serverCpuMicrosPerEdit.toFixed(1), 21)}${pad(r.clientCpuMicrosPerEdit.toFixed(1), 7)}`,
+      );
     };
     if (jt !== undefined) {
       for (const [key, r] of Object.entries(jt)) {
@@ -174,6 +180,7 @@ export function formatReport(report: BenchReport): string {
     if (report.batchedThroughputRatioVsEtcd !== undefined) {
       lines.push(`  journal best batched / etcd best: ${report.batchedThroughputRatioVsEtcd.toFixed(2)}x (target >= 5x) ${verdict(targets['batchedThroughputAtLeast5xEtcd'])}`);
       if (ratios['batch1ThroughputVsEtcdPuts'] !== undefined) lines.push(`  journal batches of 1 / etcd puts: ${ratios['batch1ThroughputVsEtcdPuts'].toFixed(2)}x`);
+      if (ratios['serverCpuPerEditVsEtcd'] !== undefined) lines.push(`  server CPU per edit, journal batches of 1,000 / etcd 100-put transactions: ${ratios['serverCpuPerEditVsEtcd'].toFixed(2)}`);
     }
     if (ratios['bestThroughputShareOfDiskBandwidth'] !== undefined) {
       lines.push(`  journal's best, in bytes reaching storage, is ${(ratios['bestThroughputShareOfDiskBandwidth'] * 100).toFixed(0)}% of the disk's sequential bandwidth`);

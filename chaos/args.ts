@@ -15,6 +15,8 @@ export interface ChaosArgs {
   readonly canary: CanaryName | undefined;
   readonly dir: string | undefined;
   readonly keep: boolean;
+  /** Writes per second of the active master. */
+  readonly writesPerSecond: number;
 }
 
 /** Longest run accepted, seconds. */
@@ -27,7 +29,7 @@ export const durationSecondsMax = 24 * 3600;
 export function parseChaosArgs(argv: readonly string[], randomSeed: () => number): ChaosArgs {
   const program = new Command('chaos')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) })
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: () => undefined })
     .addOption(new Option('--duration <seconds>', 'length of the fault phase').default('60'))
     .addOption(new Option('--seed <n>', 'seed of the fault schedule (default: random, printed)'))
     .addOption(new Option('--nodes <n>', 'JournalNodes').choices(['3', '5']).default('3'))
@@ -35,9 +37,11 @@ export function parseChaosArgs(argv: readonly string[], randomSeed: () => number
     .addOption(new Option('--canary <name>', 'run deliberately broken JournalNodes (test only)').choices([...canaryNames]))
     .addOption(new Option('--dir <path>', 'directory for data, logs and histories (default: a temporary one)'))
     .addOption(new Option('--keep', 'keep the directory even when the run is clean'))
+    .addOption(new Option('--write-rate <n>', 'writes per second of the active master (1..8 edits each)').default('100'))
     .allowExcessArguments(false);
   program.parse([...argv], { from: 'user' });
-  const o = program.opts<{ duration: string; seed?: string; nodes: string; faults?: string; canary?: string; dir?: string; keep?: boolean }>();
+  const o = program.opts<{ duration: string; seed?: string; nodes: string; faults?: string; canary?: string; dir?: string; keep?: boolean; writeRate: string }>();
+  if (!/^\d{1,5}$/.test(o.writeRate) || Number(o.writeRate) < 1) throw new RangeError(`--write-rate: '${o.writeRate}' is not a positive number of writes per second`);
   if (!/^\d{1,6}$/.test(o.duration) || Number(o.duration) < 1 || Number(o.duration) > durationSecondsMax) {
     throw new RangeError(`--duration: '${o.duration}' is not a number of seconds in 1 .. ${durationSecondsMax}`);
   }
@@ -54,5 +58,6 @@ export function parseChaosArgs(argv: readonly string[], randomSeed: () => number
     canary: o.canary as CanaryName | undefined,
     dir: o.dir,
     keep: o.keep === true,
+    writesPerSecond: Number(o.writeRate),
   };
 }

@@ -343,29 +343,30 @@ export class ConnectProxy {
       return;
     }
     const targetEndpoint = this.network.endpointOf(m![1]!);
-    let upstream: Socket | undefined;
+    const ends: { upstream: Socket | undefined } = { upstream: undefined };
     const connection: ProxiedConnection = {
       dialer: this.source,
       target: targetEndpoint,
       poisoned: false,
       destroy: () => {
         client.destroy();
-        upstream?.destroy();
+        ends.upstream?.destroy();
       },
     };
     if (!this.network.admit(connection)) {
       client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
       return;
     }
-    upstream = createConnection({ host: target.host, port: target.port });
+    const upstream = createConnection({ host: target.host, port: target.port });
+    ends.upstream = upstream;
     this.sockets.add(upstream);
-    const connectTimer = setTimeout(() => upstream!.destroy(new Error('upstream connect timeout')), UPSTREAM_CONNECT_TIMEOUT_MS);
+    const connectTimer = setTimeout(() => upstream.destroy(new Error('upstream connect timeout')), UPSTREAM_CONNECT_TIMEOUT_MS);
     let established = false;
     upstream.once('connect', () => {
       clearTimeout(connectTimer);
       established = true;
       client.write('HTTP/1.1 200 Connection established\r\n\r\n');
-      splice(this.network, connection, client, upstream!, head);
+      splice(this.network, connection, client, upstream, head);
       client.resume();
     });
     const end = (): void => {
@@ -373,10 +374,10 @@ export class ConnectProxy {
       this.network.forget(connection);
       if (!established && !client.destroyed) client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
       else client.destroy();
-      upstream?.destroy();
+      upstream.destroy();
     };
     upstream.on('error', end).once('close', () => {
-      this.sockets.delete(upstream!);
+      this.sockets.delete(upstream);
       end();
     });
     client.once('close', end);
@@ -444,30 +445,31 @@ export class FaultProxy {
     this.sockets.add(client);
     client.once('close', () => this.sockets.delete(client));
     client.on('error', () => client.destroy());
-    let upstream: Socket | undefined;
+    const ends: { upstream: Socket | undefined } = { upstream: undefined };
     const connection: ProxiedConnection = {
       dialer: this.source,
       target: this.target,
       poisoned: false,
       destroy: () => {
         client.destroy();
-        upstream?.destroy();
+        ends.upstream?.destroy();
       },
     };
     if (!this.network.admit(connection)) {
       client.destroy();
       return;
     }
-    upstream = createConnection({ host: this.targetHost, port: this.targetPort });
+    const upstream = createConnection({ host: this.targetHost, port: this.targetPort });
+    ends.upstream = upstream;
     this.sockets.add(upstream);
     splice(this.network, connection, client, upstream, Buffer.alloc(0));
     const end = (): void => {
       this.network.forget(connection);
       client.destroy();
-      upstream?.destroy();
+      upstream.destroy();
     };
     upstream.on('error', end).once('close', () => {
-      this.sockets.delete(upstream!);
+      this.sockets.delete(upstream);
       end();
     });
     client.once('close', end);

@@ -20,7 +20,11 @@ async function main(): Promise<number> {
   try {
     args = parseChaosArgs(process.argv.slice(2), () => Math.floor(Math.random() * 1_000_000_000));
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return 0;
+      process.stderr.write(`chaos: ${error.message.replace(/^error: /, '')}\n`);
+      return 2;
+    }
     process.stderr.write(`chaos: ${error instanceof Error ? error.message : String(error)}\n`);
     return 2;
   }
@@ -33,6 +37,7 @@ async function main(): Promise<number> {
       baseDir: args.dir,
       keep: args.keep,
       canary: args.canary,
+      writesPerSecond: args.writesPerSecond,
     });
     if (result.clean && !args.keep && args.dir === undefined) await removeRunDir(result.baseDir);
     else process.stdout.write(`chaos: logs, histories and data kept in ${result.baseDir}\n`);

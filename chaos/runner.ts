@@ -66,6 +66,8 @@ export interface ChaosOptions {
   readonly keep?: boolean;
   readonly canary?: CanaryName | undefined;
   readonly masters?: number;
+  /** Writes per second of the active master (each of 1..8 edits). Default 100. */
+  readonly writesPerSecond?: number;
   /** Progress lines. */
   readonly log?: (line: string) => void;
 }
@@ -132,7 +134,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const faultLog = join(baseDir, 'faults.jsonl');
   const schedule = buildSchedule({ seed: options.seed, durationMs: options.durationMs, kinds: options.faults, leaseTtlMs });
   const spareSlots = schedule.filter((f) => f.kind === 'replace').length;
-  log(`chaos: seed=${options.seed} duration=${options.durationMs / 1000}s nodes=${options.nodes} faults=${options.faults.join(',')}${options.canary ? ` canary=${options.canary}` : ''} dir=${baseDir}`);
+  log(`chaos: seed=${options.seed} duration=${options.durationMs / 1000}s nodes=${options.nodes} faults=${options.faults.join(',')} write_rate=${options.writesPerSecond ?? 100}/s${options.canary ? ` canary=${options.canary}` : ''} dir=${baseDir}`);
   for (const line of describeSchedule(schedule)) log(`chaos: schedule ${line}`);
 
   const network = new FaultNetwork();
@@ -180,7 +182,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     await qjm.format(namespace);
     for (let k = 1; k <= (options.masters ?? 2); k++) {
       const master = await cluster.addMaster(`m${k}`);
-      await cluster.startMaster(master, { journalId: chaosJournalId, seed: options.seed * 16 + k, leaseTtlMs });
+      await cluster.startMaster(master, {
+        journalId: chaosJournalId,
+        seed: options.seed * 16 + k,
+        leaseTtlMs,
+        writesPerSecondMax: options.writesPerSecond ?? 100,
+        // A slow writer keeps one write in flight, so a zombie can find the journal's end.
+        inflightWritesMax: (options.writesPerSecond ?? 100) < 50 ? 1 : 4,
+      });
     }
     const firstWrite = await poll(async () => ((await qjm.getJournalState()).lastTxId > 0 ? true : undefined), 60_000, 200);
     if (firstWrite === undefined) throw new Error('the masters wrote nothing within 60 s of the start');

@@ -48,7 +48,10 @@ export interface FailoverReport {
   readonly editsSettledAfterRetry: number;
   readonly lastTxId: number;
   readonly segments: number;
+  /** Acknowledged edits per second over the whole run, the failover included. */
   readonly editsPerSecond: number;
+  /** Acknowledged edits per second before the kill. */
+  readonly editsPerSecondBeforeKill: number;
   readonly killed: { readonly id: string; readonly epoch: number | null; readonly atTxId: number };
   readonly newActive: { readonly id: string; readonly epoch: number | null };
   /** SIGKILL to the standby reporting active, ms. */
@@ -146,7 +149,7 @@ export async function runFailoverDemo(settings: DemoSettings, say: (line: string
     const killedId = c.layout.masters[first]!.id;
     say(`   ${killedId} is active; election: ${settings.election}, lease ${settings.leaseTtlMs} ms; segments rolled every ${settings.segmentEdits} edits`);
 
-    load = new NamespaceLoad({ masters: c.masterHttpAddresses, root: `/demo/run-${Date.now()}`, ratePerSecond: settings.ratePerSecond });
+    load = new NamespaceLoad({ masters: c.masterHttpAddresses, root: `/demo/run-${Date.now()}`, ratePerSecond: settings.ratePerSecond, recordAcknowledged: true });
     await load.start();
     const loadStartMs = performance.now();
     say(`2. writing ${settings.ratePerSecond} namespace mutations per second for ${seconds(settings.beforeKillMs)}`);
@@ -156,6 +159,7 @@ export async function runFailoverDemo(settings: DemoSettings, say: (line: string
     const manifestBefore = await qjm.getEditLogManifest(0);
     const inProgress: SegmentInfo | undefined = manifestBefore.segments.find((segment) => segment.inProgress);
     const killedAtMs = performance.now();
+    const ackedBeforeKill = load.snapshot.acknowledged;
     await c.masters[first]!.kill();
     const atTxId = load.snapshot.lastTxId;
     say(`3. SIGKILL to the active ${killedId} (epoch ${before.epoch}) at txid ~${atTxId}, segment ${inProgress === undefined ? '(none)' : `edits_inprogress_${inProgress.firstTxId}`} in progress`);
@@ -236,6 +240,7 @@ export async function runFailoverDemo(settings: DemoSettings, say: (line: string
       lastTxId: finalStatus.lastTxId,
       segments: manifestAfter.segments.length,
       editsPerSecond: (stats.acknowledged + stats.settledAfterRetry) / loadSeconds,
+      editsPerSecondBeforeKill: ackedBeforeKill / ((killedAtMs - loadStartMs) / 1000),
       killed: { id: killedId, epoch: before.epoch, atTxId },
       newActive: { id: newStatus.id, epoch: newStatus.epoch },
       activeAfterMs,
@@ -261,7 +266,7 @@ export async function runFailoverDemo(settings: DemoSettings, say: (line: string
 export function formatReport(report: FailoverReport): string {
   const lines = [
     'failover report',
-    `  edits written           ${report.editsAcknowledged} acknowledged (+${report.editsSettledAfterRetry} settled after a retry), ${report.editsPerSecond.toFixed(0)} edits/s, last txid ${report.lastTxId}, ${report.segments} segments`,
+    `  edits written           ${report.editsAcknowledged} acknowledged (+${report.editsSettledAfterRetry} settled after a retry), ${report.editsPerSecondBeforeKill.toFixed(0)} edits/s before the kill (${report.editsPerSecond.toFixed(0)} over the run), last txid ${report.lastTxId}, ${report.segments} segments`,
     `  active killed           ${report.killed.id} (epoch ${report.killed.epoch}) with SIGKILL at txid ~${report.killed.atTxId}`,
     `  standby active after    ${seconds(report.activeAfterMs)} (${report.newActive.id}, epoch ${report.newActive.epoch}); writing after ${seconds(report.writingAfterMs)}`,
     `  old active fenced       ${report.oldEpochFenced.fenced ? `yes: epoch ${report.killed.epoch} refused (promised ${report.oldEpochFenced.promisedEpoch}); back as ${report.oldActiveBack.role}, writes answered ${report.oldActiveBack.writeStatus} -> ${report.oldActiveBack.redirectsTo}` : `NO (${report.oldEpochFenced.error})`}`,

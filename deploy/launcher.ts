@@ -34,6 +34,9 @@ export const childStopTimeoutMs = 15_000;
 export const journalNodesMax = 9;
 export const mastersMax = 5;
 
+/** Data folders used by launchers of this process. */
+const foldersInUse = new Set<string>();
+
 /** The cluster layout file's version. */
 const layoutVersion = 1;
 
@@ -253,12 +256,15 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
 
   const pidPath = join(dataDir, 'launcher.pid');
+  if (foldersInUse.has(dataDir)) throw new LauncherError(`${dataDir} is in use by the launcher with pid ${process.pid} (this process)`);
   if (existsSync(pidPath)) {
     const pid = Number(readFileSync(pidPath, 'utf8').trim());
     if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) throw new LauncherError(`${dataDir} is in use by the launcher with pid ${pid}`);
   }
   writeFileAtomic(pidPath, `${process.pid}\n`);
+  foldersInUse.add(dataDir);
   const releaseFolder = (): void => {
+    foldersInUse.delete(dataDir);
     try {
       if (readFileSync(pidPath, 'utf8').trim() === String(process.pid)) unlinkSync(pidPath);
     } catch {

@@ -34,6 +34,8 @@ export interface LoadOptions {
   readonly requestTimeoutMs?: number;
   /** Delay before trying again after a refused connection or NOT_ACTIVE without hint, ms. Default 100. */
   readonly retryDelayMs?: number;
+  /** Keep every acknowledged operation for {@link NamespaceLoad.acknowledgedOperations} (tests, the demo). Default false. */
+  readonly recordAcknowledged?: boolean;
 }
 
 /** One acknowledged operation. */
@@ -126,6 +128,7 @@ export class NamespaceLoad {
       renameEvery: 4,
       requestTimeoutMs: 10_000,
       retryDelayMs: 100,
+      recordAcknowledged: false,
       ...options,
     };
     this.masters = [...options.masters];
@@ -141,7 +144,7 @@ export class NamespaceLoad {
     return { ...this.stats, inflight: this.inflightCount, target: this.masters[this.targetIndex]! };
   }
 
-  /** Every acknowledged operation so far, in answer order (bounded by ackedLogMax). */
+  /** Every acknowledged operation so far, in answer order (bounded by ackedLogMax; empty unless `recordAcknowledged`). */
   get acknowledgedOperations(): readonly AckedOperation[] {
     return this.ackedLog;
   }
@@ -303,7 +306,7 @@ export class NamespaceLoad {
         if (settledByRetry || lostBefore) this.stats.settledAfterRetry += 1;
         else this.stats.acknowledged += 1;
         const acked: AckedOperation = { op: operation.op, path: operation.path, ...('to' in operation && operation.to !== undefined ? { to: operation.to } : {}), txid, master: target, atMs: performance.now() };
-        if (this.ackedLog.length < NamespaceLoad.ackedLogMax) this.ackedLog.push(acked);
+        if (this.options.recordAcknowledged && this.ackedLog.length < NamespaceLoad.ackedLogMax) this.ackedLog.push(acked);
         for (const listener of this.ackListeners) listener(acked);
         return 'ok';
       }

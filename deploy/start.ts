@@ -2,8 +2,8 @@
  * `npm start`: the main job. Starts, on loopback, a local cluster (3 JournalNodes and 2
  * metadata masters by default, see launcher.ts), prints where each part listens, drives a light
  * stream of namespace mutations (load.ts) and shows a progress line: edits per second, the last
- * txid, the active master, the standby's lag. Ctrl-C (SIGINT) or SIGTERM stops everything and
- * exits 0; a second Ctrl-C kills the children at once (exit 130).
+ * txid, the active master, the standby's lag. Ctrl-C (SIGINT), SIGTERM or SIGHUP (the terminal
+ * closed) stops everything and exits 0; a second Ctrl-C kills the children at once (exit 130).
  *
  * `npm start -- --help` lists the flags (data folder, node counts, ports, rate, election).
  */
@@ -12,6 +12,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { LauncherError, projectRoot, startLocalCluster } from './launcher.ts';
 import type { LocalCluster, MasterStatusView } from './launcher.ts';
 import { NamespaceLoad } from './load.ts';
+import { formatProgress, progressOutput } from './progress.ts';
+import type { ProgressSample } from './progress.ts';
 
 /** Where the data goes unless `--data` says otherwise (git-ignored). */
 export const defaultDataDir = join(projectRoot, '.data', 'local-cluster');
@@ -86,27 +88,6 @@ export function parseStartArgs(argv: readonly string[]): StartSettings | undefin
   };
 }
 
-/** What one progress sample shows. */
-export interface ProgressSample {
-  readonly editsPerSecond: number;
-  readonly lastTxId: number;
-  readonly active: string | undefined;
-  readonly epoch: number | null;
-  /** Edits the most lagging standby has not applied yet; undefined when no standby answers. */
-  readonly standbyLag: number | undefined;
-  readonly standbys: number;
-  readonly segmentsRolled: number;
-  readonly journalNodesUp: number;
-  readonly journalNodes: number;
-}
-
-/** The progress line (pure). */
-export function formatProgress(sample: ProgressSample): string {
-  const active = sample.active === undefined ? 'active none (election)' : `active ${sample.active} (epoch ${sample.epoch ?? '-'})`;
-  const lag = sample.standbys === 0 ? 'no standby' : sample.standbyLag === undefined ? 'standby lag ?' : `standby lag ${sample.standbyLag}`;
-  return `progress: ${sample.editsPerSecond.toFixed(0)} edits/s | last txid ${sample.lastTxId} | ${active} | ${lag} | segments ${sample.segmentsRolled} | JNs up ${sample.journalNodesUp}/${sample.journalNodes}`;
-}
-
 /** Read every master's status and the JournalNodes' liveness into a sample. */
 async function sample(cluster: LocalCluster, previous: { lastTxId: number; atMs: number }): Promise<ProgressSample> {
   const statuses = await Promise.all(
@@ -163,6 +144,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (settings === undefined) return 0;
   const out = process.stdout;
   const tty = out.isTTY === true;
+  // The terminal may be gone (SIGHUP): output errors must not stop the clean shutdown.
+  out.on('error', () => undefined);
 
   let stopRequested: (() => void) | undefined;
   const stopSignal = new Promise<void>((resolve) => {
@@ -186,6 +169,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
 
   out.write(`quorum-journal: starting in ${settings.dataDir} ...\n`);
   try {
@@ -229,7 +213,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         const line = formatProgress(first ? { ...s, editsPerSecond: 0 } : s);
         first = false;
         previous = { lastTxId: s.lastTxId, atMs: performance.now() };
-        out.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
+        out.write(progressOutput(line, tty));
       })
       .catch(() => undefined)
       .finally(() => {
@@ -251,6 +235,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   out.write(`quorum-journal: stopped. Data kept in ${cluster.dataDir}\n`);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  process.off('SIGHUP', onSignal);
   return 0;
 }
 

@@ -3,6 +3,7 @@
  * (test/support/cluster.ts), production timing (100 ms ticks), and a formatted journal.
  */
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { QuorumJournalManager } from '../../libqjm/index.ts';
 import type { NamespaceInfo } from '../../libqjm/index.ts';
 import { startJournalCluster, type JournalCluster } from '../../test/support/cluster.ts';
@@ -24,10 +25,23 @@ export interface BenchJournalCluster {
   stop(): Promise<void>;
 }
 
-/** Start 3 JournalNodes under `dataDir` and format the bench journal. */
-export async function startBenchJournalCluster(dataDir: string): Promise<BenchJournalCluster> {
+/** The hook that profiles a JournalNode (see cpu-profile-hook.ts). */
+const cpuProfileHook = join(import.meta.dirname, 'cpu-profile-hook.ts');
+
+/**
+ * Start 3 JournalNodes under `dataDir` and format the bench journal. With `cpuProfileDir`, each
+ * node writes a CPU profile there when stopped (SIGTERM).
+ */
+export async function startBenchJournalCluster(dataDir: string, options: { cpuProfileDir?: string | undefined } = {}): Promise<BenchJournalCluster> {
   await mkdir(dataDir, { recursive: true });
-  const cluster = await startJournalCluster({ nodes: 3, dataDir, tickMs: 100, electionTicks: 10, extraArgs: ['--log-level', 'warn'] });
+  const profileDir = options.cpuProfileDir;
+  const env: Record<string, string> = {};
+  if (profileDir !== undefined) {
+    await mkdir(profileDir, { recursive: true });
+    env['NODE_OPTIONS'] = `--import tsx --import ${cpuProfileHook}`;
+    env['QJ_CPU_PROF_DIR'] = profileDir;
+  }
+  const cluster = await startJournalCluster({ nodes: 3, dataDir, tickMs: 100, electionTicks: 10, extraArgs: ['--log-level', 'warn'], env });
   const pids = cluster.dataDirs.map((dir) => {
     const found = childPidsMatching(`--data ${dir} `);
     if (found.length !== 1) throw new Error(`bench: expected one JournalNode process for ${dir}, found ${found.length}`);
@@ -56,6 +70,8 @@ export async function startBenchJournalCluster(dataDir: string): Promise<BenchJo
     manager,
     async stop() {
       for (const qjm of managers) qjm.close();
+      // A profiled node writes its profile on a clean exit only.
+      if (profileDir !== undefined) await Promise.all(cluster.ids.map((_, i) => cluster.kill(i, 'SIGTERM')));
       await cluster.stop();
     },
   };

@@ -129,3 +129,53 @@ export function childPidsMatching(needle: string): number[] {
   }
   return out;
 }
+
+/** What edits cost the servers and the client, measured around a run. */
+export interface CostPerEdit {
+  /** Bytes the servers wrote to storage per byte of edit payload (replication included). */
+  readonly diskBytesPerEditByte: number;
+  /** CPU time of all server processes per edit, µs. */
+  readonly serverCpuMicrosPerEdit: number;
+  /** CPU time of the client (this process) per edit, µs. */
+  readonly clientCpuMicrosPerEdit: number;
+}
+
+/**
+ * Counts storage bytes and CPU time of server processes (and of this process, the client)
+ * from its creation to `perEdit`. CPU time is a fair cost even on a loaded machine, where
+ * elapsed times are not.
+ */
+export class CostMeter {
+  private readonly before: { writeBytes: number; cpuSeconds: number };
+  private readonly clientBefore = process.cpuUsage();
+
+  constructor(
+    private readonly pids: readonly number[],
+    private readonly editBytes: number,
+  ) {
+    this.before = this.read();
+  }
+
+  private read(): { writeBytes: number; cpuSeconds: number } {
+    let writeBytes = 0;
+    let cpuSeconds = 0;
+    for (const pid of this.pids) {
+      const reading = readProcess(pid);
+      writeBytes += reading?.writeBytes ?? 0;
+      cpuSeconds += reading?.cpuSeconds ?? 0;
+    }
+    return { writeBytes, cpuSeconds };
+  }
+
+  /** Costs per edit, `edits` having been written since the meter was created. */
+  perEdit(edits: number): CostPerEdit {
+    const now = this.read();
+    const client = process.cpuUsage(this.clientBefore);
+    const n = Math.max(1, edits);
+    return {
+      diskBytesPerEditByte: (now.writeBytes - this.before.writeBytes) / (n * this.editBytes),
+      serverCpuMicrosPerEdit: ((now.cpuSeconds - this.before.cpuSeconds) * 1e6) / n,
+      clientCpuMicrosPerEdit: (client.user + client.system) / n,
+    };
+  }
+}

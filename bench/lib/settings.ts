@@ -24,6 +24,8 @@ export interface BenchSettings {
   /** Edits per segment in the footprint run (a master rolls its segments). */
   readonly footprintSegmentEdits: number;
   readonly failoverRounds: number;
+  /** Steady writing before each kill (the lease is renewed a few times meanwhile). */
+  readonly failoverSteadyMs: number;
   /** Lease / session time to live of both elections. */
   readonly electionTtlMs: number;
   /** Where the clusters keep their data (on the disk being measured). */

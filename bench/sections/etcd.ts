@@ -8,7 +8,7 @@
  * until its auto-compaction).
  */
 import { Etcd3 } from 'etcd3';
-import { readProcess } from '../lib/machine.ts';
+import { CostMeter, type CostPerEdit } from '../lib/machine.ts';
 import { runWindowed, type ThroughputResult } from '../lib/drivers.ts';
 import type { EtcdCluster } from '../lib/etcd-cluster.ts';
 import type { BenchSettings } from '../lib/settings.ts';
@@ -16,11 +16,8 @@ import type { BenchSettings } from '../lib/settings.ts';
 /** Distinct keys written (then overwritten). */
 export const keySpaceKeys = 100_000;
 
-/** A throughput run with storage bytes per edit byte. */
-export interface EtcdThroughput extends ThroughputResult {
-  /** Bytes the 3 etcd members wrote to storage per byte of value. */
-  readonly diskBytesPerEditByte: number;
-}
+/** A throughput run with its costs per edit. */
+export interface EtcdThroughput extends ThroughputResult, CostPerEdit {}
 
 /** A client of the leader, with key and value helpers. */
 export class EtcdBench {
@@ -51,18 +48,11 @@ export class EtcdBench {
     return key;
   }
 
-  private writeBytes(): number {
-    let total = 0;
-    for (const pid of this.cluster.pids) total += readProcess(pid)?.writeBytes ?? 0;
-    return total;
-  }
-
   private async withDiskBytes(run: () => Promise<ThroughputResult>): Promise<EtcdThroughput> {
-    const bytesBefore = this.writeBytes();
+    const meter = new CostMeter(this.cluster.pids, this.settings.editBytes);
     const sequenceBefore = this.sequence;
     const result = await run();
-    const edits = this.sequence - sequenceBefore;
-    return { ...result, diskBytesPerEditByte: (this.writeBytes() - bytesBefore) / (edits * this.settings.editBytes) };
+    return { ...result, ...meter.perEdit(this.sequence - sequenceBefore) };
   }
 
   /** One put per edit, `etcdInflightPuts` in flight. */

@@ -17,9 +17,6 @@ const masterTimeoutMs = 60_000;
 /** The active master writes one edit every this many ms. */
 const writeIntervalMs = 5;
 
-/** Steady writing before each kill, ms (the lease is renewed a few times meanwhile). */
-const steadyBeforeKillMs = 1_000;
-
 export interface FailoverResult {
   readonly election: 'journal' | 'etcd';
   readonly ttlMs: number;
@@ -91,7 +88,7 @@ export async function measureFailover(
     let standby = active === a ? b : a;
     const roundsMs: number[] = [];
     for (let round = 0; round < settings.failoverRounds; round++) {
-      await new Promise((resolve) => setTimeout(resolve, steadyBeforeKillMs));
+      await new Promise((resolve) => setTimeout(resolve, settings.failoverSteadyMs));
       const taken = standby.waitForLine(isEvent('first-ack'), masterTimeoutMs, `the standby's first write (round ${round + 1})`);
       const killedAtMs = hrtimeMs();
       await active.kill();

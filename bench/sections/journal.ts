@@ -14,7 +14,7 @@ import type { JournalWriter, QuorumJournalManager } from '../../libqjm/index.ts'
 import { LatencyRecorder, type LatencySummary } from '../lib/histogram.ts';
 import { runPaced, runWindowed, type ThroughputResult } from '../lib/drivers.ts';
 import { ScriptProcess } from '../lib/child.ts';
-import { readProcess, type ProcessReading } from '../lib/machine.ts';
+import { CostMeter, readProcess, type CostPerEdit, type ProcessReading } from '../lib/machine.ts';
 import { benchJournalId, type BenchJournalCluster } from '../lib/journal-cluster.ts';
 import type { BenchSettings } from '../lib/settings.ts';
 
@@ -53,25 +53,15 @@ export async function openBenchWriter(cluster: BenchJournalCluster, editBytes: n
   };
 }
 
-/** Bytes the given processes sent to storage so far. */
-function writeBytesOf(pids: readonly number[]): number {
-  let total = 0;
-  for (const pid of pids) total += readProcess(pid)?.writeBytes ?? 0;
-  return total;
-}
-
-/** A throughput run with storage bytes per edit byte. */
-export interface JournalThroughput extends ThroughputResult {
-  /** Bytes the 3 JournalNodes wrote to storage per byte of edit payload (replication included). */
-  readonly diskBytesPerEditByte: number;
-}
+/** A throughput run with its costs per edit. */
+export interface JournalThroughput extends ThroughputResult, CostPerEdit {}
 
 /** Pipelined writes of `batchEdits` edits each. */
 export async function journalThroughput(bench: BenchWriter, cluster: BenchJournalCluster, settings: BenchSettings, batchEdits: number): Promise<JournalThroughput> {
   const { writer } = bench;
   const records = bench.records(batchEdits);
   const inflightWrites = settings.journalInflightWrites[batchEdits] ?? 16;
-  const bytesBefore = writeBytesOf(cluster.pids);
+  const meter = new CostMeter(cluster.pids, settings.editBytes);
   const txBefore = writer.nextTxId;
   const result = await runWindowed(() => writer.write(writer.nextTxId, records), {
     editsPerOperation: batchEdits,
@@ -79,9 +69,7 @@ export async function journalThroughput(bench: BenchWriter, cluster: BenchJourna
     warmupMs: settings.warmupMs,
     durationMs: settings.measureMs,
   });
-  const edits = writer.nextTxId - txBefore;
-  const diskBytesPerEditByte = (writeBytesOf(cluster.pids) - bytesBefore) / (edits * settings.editBytes);
-  return { ...result, diskBytesPerEditByte };
+  return { ...result, ...meter.perEdit(writer.nextTxId - txBefore) };
 }
 
 /** One edit in flight at a time. */

@@ -60,7 +60,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     signalled = true;
     log.info({ signal }, 'signal received: stopping');
-    if (handle !== undefined) stop(0);
+    // Still starting (waiting for the journal): nothing to hand over.
+    if (handle === undefined) process.exit(0);
+    stop(0);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -72,7 +74,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   process.stdout.write(`metadata-master: id=${config.id} http=${handle.httpAddress}\n`);
-  if (signalled) stop(0);
   handle.master.onFailure(() => stop(1));
   if (config.exitWithParent) {
     const parent = process.ppid;

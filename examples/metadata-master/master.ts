@@ -17,7 +17,9 @@ import {
   HAController,
   JournalElection,
   QuorumJournalManager,
+  NoQuorumError,
   NotFormattedError,
+  isRetryable,
 } from '../../libqjm/index.ts';
 import type { ElectionHook, HAState, JournalWriter, Logger, NamespaceInfo, StandbyReason } from '../../libqjm/index.ts';
 import { ActiveTerm, NotActiveError } from './active-term.ts';
@@ -110,6 +112,9 @@ export class MasterFailedError extends Error {
 }
 
 const candidateSeparator = '@';
+
+/** Longest wait between two attempts to reach the journal at start, ms. */
+export const journalWaitDelayMsMax = 5_000;
 
 /** Parse a candidate `id@host:port` back into a hint (pure). */
 export function hintOfCandidate(candidate: string | undefined): ActiveHint | null {
@@ -274,27 +279,34 @@ export class MetadataMaster {
     };
   }
 
+  /**
+   * Wait for the journal (the JournalNodes may start after the masters), then check that it is
+   * formatted, or format it when asked. Retryable failures are retried with a growing delay.
+   */
   private async ensureFormatted(qjm: QuorumJournalManager): Promise<void> {
     const info: NamespaceInfo = this.options.namespaceInfo ?? { nsId: 'metadata-master', clusterId: 'example', blockPoolId: '', layoutVersion: 1 };
-    for (let attempt = 1; ; attempt += 1) {
-      let formatted: boolean;
+    for (let failures = 0; ; ) {
       try {
-        const state = await qjm.getJournalState();
-        formatted = state.namespace !== null && (state.namespace.nsId !== '' || state.namespace.clusterId !== '');
-      } catch (error) {
-        if (!(error instanceof NotFormattedError)) throw error;
-        formatted = false;
-      }
-      if (formatted) return;
-      if (this.options.format !== true) throw new NotFormattedError(`journal ${this.journalId} is not formatted (start a master with --format)`);
-      try {
+        let formatted: boolean;
+        try {
+          const state = await qjm.getJournalState();
+          formatted = state.namespace !== null && (state.namespace.nsId !== '' || state.namespace.clusterId !== '');
+        } catch (error) {
+          if (!(error instanceof NotFormattedError)) throw error;
+          formatted = false;
+        }
+        if (formatted) return;
+        if (this.options.format !== true) throw new NotFormattedError(`journal ${this.journalId} is not formatted (qjm format, or start a master with --format)`);
+        // Two masters may format at once: an identical format of an empty journal is accepted twice.
         await qjm.format(info);
         this.log.info({ id: this.id, journalId: this.journalId }, 'journal formatted');
         return;
       } catch (error) {
-        // The other master may have formatted (and written) meanwhile: check again.
-        if (attempt >= 3) throw error;
-        this.log.warn({ id: this.id, error: String(error) }, 'format failed; checking again');
+        if (error instanceof NotFormattedError || !(isRetryable(error) || error instanceof NoQuorumError)) throw error;
+        failures += 1;
+        const delayMs = Math.min(journalWaitDelayMsMax, 100 * 2 ** Math.min(failures, 10));
+        this.log.warn({ id: this.id, error: String(error), delayMs }, 'waiting for the journal');
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
     }
   }

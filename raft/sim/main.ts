@@ -95,6 +95,12 @@ function main(argv: string[]): number {
   return batch.violations > 0 ? 1 : 0;
 }
 
+// `npm run sim -- --seed 5 | head` closes the pipe early: that is not an error of the run.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 try {
   process.exitCode = main(process.argv.slice(2));
 } catch (error) {

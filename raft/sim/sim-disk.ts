@@ -87,6 +87,11 @@ export class SimDisk {
     this.storage.setHardState(hardState);
   }
 
+  /** The commit index this disk keeps across a crash (the synced hard state's, or the snapshot's). */
+  durableCommit(): number {
+    return Math.max(this.syncedHard.commit, this.storage.snapshot().meta.index);
+  }
+
   /** fsync: everything written so far survives a crash. */
   sync(): void {
     this.syncedHard = this.hard;

@@ -213,9 +213,10 @@ class SimNode {
   commitObserved = 0;
   /**
    * The index of the entry that removed this node, once it applied it (0: not removed). The
-   * operator stops it only once every member of the new configuration applied that entry too:
-   * stopped earlier, it could be a vote the others still need (they switch configuration when
-   * they apply, not when the leader commits).
+   * operator stops it only once every member of the new configuration durably knows that entry
+   * committed: stopped earlier, it could be a vote the others still need (they switch
+   * configuration when they apply, not when the leader commits, and a crash can take back an
+   * unsynced commit index).
    */
   removedAtIndex = 0;
 
@@ -265,6 +266,8 @@ export class Simulation {
   private readSequence = 0;
   private nodesAdded = 0;
   private readonly markers: Marker[] = [];
+  /** Ids ever proposed into a configuration (the initial members included). */
+  private readonly claimedIds = new Set<NodeId>();
 
   constructor(
     private readonly seed: number,
@@ -314,7 +317,10 @@ export class Simulation {
       data: encodeSnapshotData({ index: 1, items: [] }),
     };
     this.trace(`seed ${this.seed} nodes ${this.initialSize} canary ${this.options.canary ?? '-'} profile ${JSON.stringify(this.profile)}`);
-    for (const id of ids) this.startNode(this.createNode(id, new SimDisk(bootstrap)));
+    for (const id of ids) {
+      this.claimedIds.add(id);
+      this.startNode(this.createNode(id, new SimDisk(bootstrap)));
+    }
     this.network.links = this.network.randomLinks();
     this.queue.push({ kind: 'schedule', time: 0 });
 
@@ -414,7 +420,7 @@ export class Simulation {
 
   // --- the fault schedule and the clients ----------------------------------------------------
 
-  /** Stop removed nodes once every member of the configuration without them applied their removal. */
+  /** Stop removed nodes once every member of the configuration without them durably knows their removal committed. */
   private retireRemovedNodes(): void {
     for (const node of this.nodeList) {
       if (node.state !== 'up' || node.removedAtIndex === 0 || node.isMember) continue;
@@ -423,10 +429,11 @@ export class Simulation {
       const caughtUp = members.every((id) => {
         const member = this.nodes.get(id);
         if (member === undefined || member.state === 'retired') return true;
-        return (member.machine?.appliedIndex ?? member.disk.hardState.commit) >= node.removedAtIndex;
+        // Durably: a member that forgets the commit in a crash goes back to needing the removed node.
+        return member.disk.durableCommit() >= node.removedAtIndex;
       });
       if (!caughtUp) continue;
-      this.trace(`${node.id} retired (removed at ${node.removedAtIndex}, which every member applied)`);
+      this.trace(`${node.id} retired (removed at ${node.removedAtIndex}, which every member knows committed)`);
       this.stop(node, 'retired');
     }
   }
@@ -589,16 +596,19 @@ export class Simulation {
     this.stats.confChangesProposed++;
     this.turn(leader, (raw) => {
       const result = raw.proposeConfChange(cc);
+      // An id once proposed into a configuration is never offered as fresh again (as etcd
+      // never reuses a member id): a removed node must not come back under the same name.
+      if (result.ok) for (const change of cc.changes) this.claimedIds.add(change.node);
       this.trace(
         `${leader.id} proposeConfChange ${describeConfChange(cc)} -> ${result.ok ? `(index ${result.index}, term ${result.term})` : `refused: ${result.reason}`}`,
       );
     });
   }
 
-  /** A node that was never a member (an empty disk), started now if needed; null at the limit. */
+  /** A node never proposed into a configuration, started now if needed; null at the limit. */
   private freshNodeId(): NodeId | null {
     for (const node of this.nodeList) {
-      if (node.state === 'up' && node.disk.lastIndex() === 0 && node.disk.snapshot().meta.index === 0) return node.id;
+      if (node.state === 'up' && !this.claimedIds.has(node.id)) return node.id;
     }
     if (this.nodesAdded >= NODES_ADDED_MAX) return null;
     this.nodesAdded++;

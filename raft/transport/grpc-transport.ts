@@ -2,7 +2,7 @@
  * The gRPC peer transport of one Raft group member (design sections 3 and 9).
  *
  * Outbound: one ordered bidi `Stream` call per peer carries every message, batched per
- * event-loop turn (pipelining without reordering). MsgSnap messages do not travel on it: they
+ * synchronous run, flushed in a microtask (pipelining without reordering). MsgSnap messages do not travel on it: they
  * start a file-set transfer (`SnapshotOffsets` then `InstallSnapshot`, on a separate
  * connection so heartbeats are not stuck behind file chunks), and the receiver hands the
  * MsgSnap to its core only once the files are published.
@@ -193,7 +193,7 @@ export class GrpcRaftTransport {
 
   /**
    * Send `messages` (from this node, of this group). Non-blocking: messages are queued per
-   * peer and written as one batch per peer per event-loop turn, in order. Messages that cannot
+   * peer and written as one batch per peer per synchronous run (flushed in a microtask), in order. Messages that cannot
    * be queued are dropped and their peer reported unreachable (later, never synchronously).
    * A MsgSnap starts a file-set transfer instead (at most one in flight per peer; a MsgSnap
    * meanwhile is dropped), whose outcome comes through onSnapshotStatus.

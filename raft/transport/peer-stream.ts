@@ -1,6 +1,6 @@
 /**
  * The outbound half of one peer link: a send queue and one long-lived `Stream` call that
- * carries it in order, batched per event-loop turn.
+ * carries it in order, batched per synchronous run (flushed in a microtask).
  *
  * States: `idle` (no call; the next message opens one) -> `open` -> on a broken call
  * `backoff` (messages are refused until the reconnect delay passes) -> `idle`; `closed` is final.
@@ -79,8 +79,10 @@ export class PeerStream {
     this.queue.push({ message: m, bytes });
     this.queuedBytes += bytes;
     if (!this.flushScheduled) {
+      // A microtask, not the next event-loop turn: everything sent in the current synchronous
+      // run still goes in one batch, and a Raft round trip does not wait for a loop turn per hop.
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      queueMicrotask(() => this.flush());
     }
     return 'queued';
   }

@@ -2,7 +2,7 @@
 export interface TransportStats {
   /** Messages written to peer streams. */
   sentMessages: number;
-  /** MessageBatch writes (one per peer per event-loop turn, more when a turn exceeds messageBytesMax). */
+  /** MessageBatch writes (one per peer per synchronous run, more when a turn exceeds messageBytesMax). */
   sentBatches: number;
   /** Encoded bytes of every request this transport's clients serialized (batches, snapshot chunks). */
   sentBytes: number;

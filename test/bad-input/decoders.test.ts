@@ -19,7 +19,7 @@ import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
-import * as grpc from '@grpc/grpc-js';
+import type { StatusObject } from '@grpc/grpc-js';
 import type { Entry, Message } from '../../raft/core/types.ts';
 import { encodeEntries, scanSegment } from '../../raft/storage/wal-record.ts';
 import { openSnapshotStore } from '../../raft/storage/snapshot-store.ts';
@@ -358,8 +358,8 @@ test('bad input - snapshot chunks: hostile InstallSnapshot streams get a gRPC er
         },
       };
       const before = (await store.latest())?.meta.index;
-      const answer = await new Promise<{ error: Partial<grpc.StatusObject> | null }>((resolve) => {
-        receiver.handleInstall(call as never, (error) => resolve({ error: error as Partial<grpc.StatusObject> | null }));
+      const answer = await new Promise<{ error: Partial<StatusObject> | null }>((resolve) => {
+        receiver.handleInstall(call as never, (error) => resolve({ error: error as Partial<StatusObject> | null }));
       });
       await receiver.close();
       // Nothing outside the store, ever.

@@ -71,6 +71,7 @@ test('metadata-master - after SIGKILL of the active, the new active holds exactl
     t.is(entry.answer.status === 200, outcome.ok, `txid ${entry.txid}: ${JSON.stringify(entry.answer.body)}`);
   }
   const lastAcknowledged = logged.at(-1)!.txid;
+  t.log(`${logged.length} of ${edits.length} mutations logged`);
   t.true(lastAcknowledged > 75, 'enough edits for several segments');
 
   const qjm = new QuorumJournalManager({ journalId: cluster.layout.journalId, nodes: cluster.rpcAddresses });
@@ -104,7 +105,7 @@ test('metadata-master - under a stream of mutations, a SIGKILLed active loses no
   const cluster = await clusterFor(t, { journalNodes: 3, masters: 2, leaseTtlMs: 2000, segmentEdits: 40, readyTimeoutMs: 60_000 });
   const first = await cluster.waitForActiveMaster();
   const second = 1 - first;
-  const load = new NamespaceLoad({ masters: cluster.masterHttpAddresses, root: '/stream', ratePerSecond: 80, concurrencyMax: 8 });
+  const load = new NamespaceLoad({ masters: cluster.masterHttpAddresses, root: '/stream', ratePerSecond: 80, concurrencyMax: 8, recordAcknowledged: true });
   await load.start();
   await waitFor(() => load.snapshot.acknowledged >= 100, { timeoutMs: 30_000, what: '100 acknowledged mutations' });
 

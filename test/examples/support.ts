@@ -72,11 +72,11 @@ export async function replayJournal(cluster: LocalCluster): Promise<{ namespace:
 export async function clusterFor(t: ExecutionContext, options: Omit<LocalClusterOptions, 'dataDir'>): Promise<LocalCluster> {
   const dataDir = mkdtempSync(join(tmpdir(), 'qj-master-test-'));
   t.log(`data folder: ${dataDir}`);
-  let cluster: LocalCluster | undefined;
+  const holder: { cluster?: LocalCluster } = {};
   t.teardown(async () => {
-    await cluster?.stop();
+    await holder.cluster?.stop();
     if (t.passed && process.env['QJ_KEEP_DATA'] === undefined) rmSync(dataDir, { recursive: true, force: true });
   });
-  cluster = await startLocalCluster({ dataDir, ...options });
-  return cluster;
+  holder.cluster = await startLocalCluster({ dataDir, ...options });
+  return holder.cluster;
 }
