@@ -25,6 +25,9 @@ export const projectRoot = resolve(import.meta.dirname, '..');
 /** Time a process gets to print its ready line, ms (tsx compiles on a cold start). */
 export const processStartTimeoutMs = 60_000;
 
+/** Time a process gets to exit after SIGTERM before it is SIGKILLed, ms. */
+export const stopGraceMs = 15_000;
+
 /** Time an HTTP status request gets, ms. */
 export const statusTimeoutMs = 2_000;
 
@@ -148,13 +151,23 @@ export class ManagedProcess {
     });
   }
 
-  /** Signal the process; SIGKILL/SIGTERM wait for the exit. */
+  /**
+   * Signal the process and wait for its exit. A process that does not exit within
+   * {@link stopGraceMs} of a SIGTERM is SIGKILLed.
+   */
   async kill(signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
     if (!this.running) return;
+    const child = this.child!;
     this.expectingExit = true;
-    this.child!.kill('SIGCONT');
-    this.child!.kill(signal);
+    child.kill('SIGCONT');
+    child.kill(signal);
     this.paused = false;
+    if (signal === 'SIGTERM') {
+      const timer = setTimeout(() => child.kill('SIGKILL'), stopGraceMs);
+      await this.exited;
+      clearTimeout(timer);
+      return;
+    }
     await this.exited;
   }
 

@@ -31,7 +31,7 @@
  * - transfer-leader: to the follower c[0].
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,6 +131,7 @@ async function poll<T>(condition: () => Promise<T | undefined | false>, timeoutM
 export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const baseDir = options.baseDir ?? mkdtempSync(join(tmpdir(), `chaos-${options.seed}-`));
+  mkdirSync(baseDir, { recursive: true });
   const faultLog = join(baseDir, 'faults.jsonl');
   const schedule = buildSchedule({ seed: options.seed, durationMs: options.durationMs, kinds: options.faults, leaseTtlMs });
   const spareSlots = schedule.filter((f) => f.kind === 'replace').length;

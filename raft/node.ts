@@ -595,7 +595,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     // writes) are applied while the new entries are persisted: applying them depends on nothing
     // this Ready writes, and a pipelined leader would otherwise pay fsync + apply per Ready.
     // Configuration changes keep the strict order (persist, then apply).
-    const [early, late] = splitDurable(rd);
+    const [early, late] = process.env['QJ_EXP_A'] === 'off' ? [[], rd.committedEntries] : splitDurable(rd); // TEMP-EXP
     const applying = early.length > 0 ? this.applyEntries(early) : undefined;
     try {
       if (rd.entries.length > 0) {

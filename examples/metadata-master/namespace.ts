@@ -62,9 +62,13 @@ function fail(code: FailureCode, message: string): EditOutcome & { ok: false } {
   return { ok: false, code, message };
 }
 
+/** Control characters (NUL included) are refused in names: they would not print, and JSON escapes them six-fold. */
+const controlCharacter = /\p{Cc}/u;
+
 /**
  * Split an absolute path into its components (pure). `/` is the root (no component). Refuses
- * relative paths, empty components (`//`), `.` and `..`, NUL, and paths beyond the limits.
+ * relative paths, empty components (`//`), `.` and `..`, control characters, and paths beyond
+ * the limits.
  */
 export function splitPath(path: string): string[] | undefined {
   if (typeof path !== 'string' || !path.startsWith('/') || path.length > pathCharsMax) return undefined;
@@ -72,7 +76,7 @@ export function splitPath(path: string): string[] | undefined {
   const parts = path.slice(1).split('/');
   if (parts.length > pathDepthMax) return undefined;
   for (const part of parts) {
-    if (part.length === 0 || part.length > nameCharsMax || part === '.' || part === '..' || part.includes('\0')) return undefined;
+    if (part.length === 0 || part.length > nameCharsMax || part === '.' || part === '..' || controlCharacter.test(part)) return undefined;
   }
   return parts;
 }

@@ -487,8 +487,26 @@ export class Raft {
         this.vote = m.from;
       }
     } else {
-      this.#send({ type: responseType, to: m.from, term: this.term, reject: true });
+      this.#rejectVote(m.from, responseType);
     }
+  }
+
+  /** A vote rejection carries our commit index and the term there (see #learnCommit). */
+  #rejectVote(to: NodeId, type: MessageType): void {
+    const commit = this.log.committed;
+    this.#send({ type, to, term: this.term, reject: true, commit, logTerm: this.log.termOrZero(commit) });
+  }
+
+  /**
+   * A voter that rejected us told its commit index and the term there. Commitment is a fact
+   * about the log, whoever tells it: if we hold that entry, everything up to it is committed.
+   * Without this, a node that still needs the vote of a removed member (configurations switch
+   * when applied, not when committed) could wait forever: the removed member refuses every
+   * candidate behind its log, and no leader is left to tell the others the change committed.
+   */
+  #learnCommit(index: number, term: number): void {
+    if (this.role === 'leader' || term === 0 || index <= this.log.committed || index > this.log.lastIndex()) return;
+    if (this.log.matchTerm(index, term)) this.log.commitTo(index);
   }
 
   // ---------------------------------------------------------------- step
@@ -526,7 +544,9 @@ export class Raft {
         // A stale leader (partitioned while we moved on) learns the new term and steps down.
         this.#send({ type: 'MsgAppResp', to: m.from });
       } else if (m.type === 'MsgPreVote') {
-        this.#send({ type: 'MsgPreVoteResp', to: m.from, term: this.term, reject: true });
+        this.#rejectVote(m.from, 'MsgPreVoteResp');
+      } else if (m.type === 'MsgVoteResp' || m.type === 'MsgPreVoteResp') {
+        if (m.reject) this.#learnCommit(m.commit, m.logTerm);
       }
       return;
     }
@@ -534,6 +554,7 @@ export class Raft {
       this.#handleVoteRequest(m);
       return;
     }
+    if ((m.type === 'MsgVoteResp' || m.type === 'MsgPreVoteResp') && m.reject) this.#learnCommit(m.commit, m.logTerm);
     this.#step(m);
   }
 

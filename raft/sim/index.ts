@@ -59,6 +59,8 @@ export interface RunSeedsResult {
   readonly totals: SeedStats;
   /** The slowest heal over the batch, in ticks. */
   readonly healTicksMax: number;
+  /** The busiest tick over the batch, in events. */
+  readonly eventsPerTickMax: number;
 }
 
 /** Run seeds `start .. start + seeds - 1` one after the other. */
@@ -71,6 +73,7 @@ export function runSeeds(options: RunSeedsOptions): RunSeedsResult {
   let failedSeeds = 0;
   let ran = 0;
   let healTicksMax = 0;
+  let eventsPerTickMax = 0;
   const failed: SeedResult[] = [];
   let firstViolation: Violation | null = null;
   for (let seed = start; seed < start + count; seed++) {
@@ -78,6 +81,7 @@ export function runSeeds(options: RunSeedsOptions): RunSeedsResult {
     ran++;
     totals = totals === null ? { ...result.stats } : addStats(totals, result.stats);
     healTicksMax = Math.max(healTicksMax, result.stats.healTicks);
+    eventsPerTickMax = Math.max(eventsPerTickMax, result.stats.eventsPerTickMax);
     if (result.violations.length > 0) {
       violations += result.violations.length;
       failedSeeds++;
@@ -87,7 +91,7 @@ export function runSeeds(options: RunSeedsOptions): RunSeedsResult {
     onSeed?.(result);
     if (stopAtFirstViolation === true && result.violations.length > 0) break;
   }
-  return { seeds: ran, violations, failedSeeds, failed, firstViolation, totals: totals ?? emptyStats(), healTicksMax };
+  return { seeds: ran, violations, failedSeeds, failed, firstViolation, totals: totals ?? emptyStats(), healTicksMax, eventsPerTickMax };
 }
 
 function addStats(a: SeedStats, b: SeedStats): SeedStats {
@@ -98,7 +102,7 @@ function addStats(a: SeedStats, b: SeedStats): SeedStats {
 
 function emptyStats(): SeedStats {
   return {
-    nodes: 0, ticks: 0, healTicks: 0, events: 0, messagesSent: 0, messagesDelivered: 0, messagesDropped: 0,
+    nodes: 0, ticks: 0, healTicks: 0, events: 0, eventsPerTickMax: 0, messagesSent: 0, messagesDelivered: 0, messagesDropped: 0,
     messagesDuplicated: 0, crashes: 0, partitions: 0, elections: 0, proposalsAccepted: 0, proposalsRefused: 0,
     commitIndexMax: 0, entriesApplied: 0, confChangesProposed: 0, confChangesApplied: 0, snapshotsCreated: 0,
     snapshotsInstalled: 0, readsAnswered: 0, transfers: 0,

@@ -85,7 +85,7 @@ function main(argv: string[]): number {
   console.log(
     `sim: totals ticks=${t.ticks} events=${t.events} messages=${t.messagesSent} dropped=${t.messagesDropped} duplicated=${t.messagesDuplicated} ` +
       `crashes=${t.crashes} partitions=${t.partitions} elections=${t.elections} proposals=${t.proposalsAccepted} applied=${t.entriesApplied} ` +
-      `confChanges=${t.confChangesApplied} snapshotsInstalled=${t.snapshotsInstalled} reads=${t.readsAnswered} slowestHealTicks=${batch.healTicksMax}`,
+      `confChanges=${t.confChangesApplied} snapshotsInstalled=${t.snapshotsInstalled} reads=${t.readsAnswered} slowestHealTicks=${batch.healTicksMax} busiestTickEvents=${batch.eventsPerTickMax}`,
   );
   if (batch.firstViolation !== null) {
     const first = batch.failed[0]!;

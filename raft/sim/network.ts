@@ -20,10 +20,16 @@ export interface LinkQuality {
   /** Probability that a message is held back for `lateTicksMax` ticks at most (a stale message). */
   readonly lateRate: number;
   readonly lateTicksMax: number;
+  /**
+   * Each link (from, to) delivers in send order, as the production stream transport does; only
+   * late messages (a reconnect's retransmission) overtake. False: every message has its own
+   * delay and any order is possible.
+   */
+  readonly ordered: boolean;
 }
 
 /** A perfect network, for the heal phase: no loss, no duplicates, short delays. */
-export const HEALED_LINKS: LinkQuality = { lossRate: 0, duplicateRate: 0, delayUnitsMax: UNITS_PER_TICK, lateRate: 0, lateTicksMax: 0 };
+export const HEALED_LINKS: LinkQuality = { lossRate: 0, duplicateRate: 0, delayUnitsMax: UNITS_PER_TICK, lateRate: 0, lateTicksMax: 0, ordered: true };
 
 /** A cut: messages from `from` to `to` are dropped while it lasts. */
 export interface Partition {
@@ -41,6 +47,8 @@ export const PARTITIONS_ACTIVE_MAX = 3;
 export class SimNetwork {
   links: LinkQuality = HEALED_LINKS;
   private partitions: Partition[] = [];
+  /** Per link `from>to`: the latest delivery time scheduled in order (ordered links only). */
+  private readonly lastDelivery = new Map<string, number>();
 
   constructor(private readonly random: Prng) {}
 
@@ -53,20 +61,29 @@ export class SimNetwork {
     return false;
   }
 
-  /** The delays (in units) of the copies of one message: none when lost, two when duplicated. */
-  delaysFor(): number[] {
+  /**
+   * The delivery times (in units) of the copies of a message sent now from `from` to `to`:
+   * none when lost, two when duplicated. Events due at the same time keep their push order.
+   */
+  deliveryTimes(from: NodeId, to: NodeId, now: number): number[] {
     const links = this.links;
     if (links.lossRate > 0 && this.random.chance(links.lossRate)) return [];
     const copies = links.duplicateRate > 0 && this.random.chance(links.duplicateRate) ? 2 : 1;
-    const delays: number[] = [];
+    const times: number[] = [];
+    const link = `${from}>${to}`;
     for (let i = 0; i < copies; i++) {
       if (links.lateRate > 0 && this.random.chance(links.lateRate)) {
-        delays.push(this.random.between(UNITS_PER_TICK, links.lateTicksMax * UNITS_PER_TICK));
-      } else {
-        delays.push(this.random.between(0, links.delayUnitsMax));
+        times.push(now + this.random.between(UNITS_PER_TICK, links.lateTicksMax * UNITS_PER_TICK));
+        continue;
       }
+      let time = now + this.random.between(0, links.delayUnitsMax);
+      if (links.ordered) {
+        time = Math.max(time, this.lastDelivery.get(link) ?? 0);
+        this.lastDelivery.set(link, time);
+      }
+      times.push(time);
     }
-    return delays;
+    return times;
   }
 
   /** A new random link quality for the next phase of the chaos. */
@@ -78,6 +95,7 @@ export class SimNetwork {
       delayUnitsMax: r.pick([2, UNITS_PER_TICK, 2 * UNITS_PER_TICK, 4 * UNITS_PER_TICK]),
       lateRate: r.pick([0, 0, 0.002, 0.01]),
       lateTicksMax: r.between(5, 40),
+      ordered: r.chance(0.7),
     };
   }
 

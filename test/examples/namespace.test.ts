@@ -46,7 +46,7 @@ test('metadata-master namespace - mkdir, create, rename and delete change the tr
 
 test('metadata-master namespace - invalid paths are refused and change nothing', (t) => {
   const ns = new Namespace();
-  for (const path of ['', 'a', '/a/', '//a', '/a/./b', '/a/../b', '/a\0b', `/${'x'.repeat(256)}`, `/${Array.from({ length: 65 }, () => 'd').join('/')}`]) {
+  for (const path of ['', 'a', '/a/', '//a', '/a/./b', '/a/../b', '/a\0b', '/a\nb', `/${'x'.repeat(256)}`, `/${Array.from({ length: 65 }, () => 'd').join('/')}`]) {
     t.false(isValidPath(path), path);
     const outcome = ns.apply({ op: 'create', path });
     t.false(outcome.ok);

@@ -56,7 +56,7 @@ test('raft-core - §5.2 a node grants at most one vote per term', (t) => {
   c.transcript = [];
   c.node('b').campaign();
   c.settle();
-  t.deepEqual(c.transcript, ['b->c MsgVote t2 i1 lt1', 'c->b MsgVoteResp t2 reject hint=0@0']);
+  t.deepEqual(c.transcript, ['b->c MsgVote t2 i1 lt1', 'c->b MsgVoteResp t2 reject c1@1']);
   t.is(role(c, 'b'), 'candidate');
 });
 
@@ -65,7 +65,7 @@ test('raft-core - §5.4.1 a vote is refused to a candidate whose log is less up 
   const c = new Cluster(['a', 'b', 'c'], { logs: { b: [2] }, terms: { a: 2, c: 2 } });
   c.node('a').campaign();
   c.settle();
-  t.true(c.transcript.includes('b->a MsgVoteResp t3 reject hint=0@0'));
+  t.true(c.transcript.includes('b->a MsgVoteResp t3 reject c1@1'));
   t.true(c.transcript.includes('c->a MsgVoteResp t3'));
   t.is(role(c, 'a'), 'leader'); // c's vote is enough
   // a's leadership brings b's log in line: the stale term-2 entry is overwritten.

@@ -67,7 +67,8 @@ export function describe(m: Message): string {
   else if (m.type === 'MsgAppResp' || m.type === 'MsgReadIndexResp') parts.push(`i${m.index}`);
   if (m.type === 'MsgApp' || m.type === 'MsgHeartbeat') parts.push(`c${m.commit}`);
   if (m.entries.length > 0) parts.push(`[${m.entries.map((e) => `${e.index}@${e.term}`).join(' ')}]`);
-  if (m.reject) parts.push(`reject hint=${m.rejectHint}@${m.logTerm}`);
+  if (m.reject && (m.type === 'MsgVoteResp' || m.type === 'MsgPreVoteResp')) parts.push(`reject c${m.commit}@${m.logTerm}`);
+  else if (m.reject) parts.push(`reject hint=${m.rejectHint}@${m.logTerm}`);
   if (m.snapshot !== null) parts.push(`snap=${m.snapshot.meta.index}@${m.snapshot.meta.term}`);
   if (m.context.length > 0) parts.push(`ctx=${text(m.context)}`);
   return parts.join(' ');

@@ -51,3 +51,28 @@ test('raft-core - a leader demoted to learner by leaving a joint configuration h
   t.true(['b', 'c'].includes(leaders[0]!), 'a voter leads');
   t.like(c.node('a').propose(bytes('x')), { ok: false, reason: 'notLeader' });
 });
+
+// Found by the simulator (seed 14481 of the 20000-seed run): the same deadlock when the removed
+// leader crashed before handing over. After its restart it is a follower outside the
+// configuration; b still waits for its vote, and it still refuses b (its log is longer).
+test('raft-core - a vote rejection carries the commit index: a candidate holding that entry learns the commit', (t) => {
+  const c = new Cluster(['a', 'b']);
+  c.elect('a');
+  const removal = c.node('a').proposeConfChange(change([{ type: 'removeVoter', node: 'a' }]));
+  if (!removal.ok) return t.fail(`removal refused: ${removal.reason}`);
+  const after = c.node('a').propose(bytes('after-removal'));
+  if (!after.ok) return t.fail(`proposal refused: ${after.reason}`);
+  // a commits and applies its removal, then crashes before b hears of the commit.
+  c.drop = (m) => m.from === 'a' && m.to === 'b' && (m.commit >= removal.index || m.entries.some((e) => e.index === after.index));
+  c.settle();
+  t.deepEqual(c.node('a').status().confState.voters, ['b']);
+  c.network = [];
+  c.restart('a');
+  c.heal();
+  c.settle();
+  t.is(c.node('a').status().softState.role, 'follower');
+  t.is(c.node('b').status().hardState.commit, removal.index - 1);
+  c.tickAll(60);
+  t.deepEqual(c.leaders(), ['b'], 'b learned the commit from a, switched to {b} and won');
+  t.deepEqual(c.node('b').status().confState.voters, ['b']);
+});

@@ -1,0 +1,101 @@
+/**
+ * `npm run chaos` end to end, as CI runs it: a short run on a fixed seed and one on a random
+ * seed (printed) find nothing; the two canaries (a JournalNode that acknowledges before fsync,
+ * one that skips the epoch check) are each caught. Runs one after another: each starts its own
+ * JournalNodes and masters.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { projectRoot } from '../../chaos/cluster.ts';
+
+/** What the last line of a run says. */
+interface Summary {
+  readonly seed: number;
+  readonly ops: number;
+  readonly acked: number;
+  readonly lost: number;
+  readonly duplicated: number;
+  readonly fencedAccepted: number;
+  readonly diverged: number;
+  readonly faults: number;
+}
+
+const summaryPattern = /^chaos: seed=(\d+) ops=(\d+) acked=(\d+) lost=(\d+) duplicated=(\d+) fenced_accepted=(\d+) diverged=(\d+) faults=(\d+)$/;
+
+/**
+ * Run `chaos/main.ts` with `args` in a fresh directory (deleted at teardown unless
+ * QJ_KEEP_DATA is set); resolves with its exit code, output and parsed last line.
+ */
+function runChaos(t: ExecutionContext, args: readonly string[]): Promise<{ code: number | null; output: string; summary: Summary | undefined }> {
+  const dir = mkdtempSync(join(tmpdir(), 'chaos-test-'));
+  t.teardown(() => (process.env['QJ_KEEP_DATA'] === undefined ? rm(dir, { recursive: true, force: true }) : undefined));
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'chaos/main.ts', '--dir', dir, ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (output += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (output += s));
+    child.once('exit', (code) => {
+      const last = output.trimEnd().split('\n').at(-1) ?? '';
+      const m = summaryPattern.exec(last);
+      const summary = m === null ? undefined : {
+        seed: Number(m[1]), ops: Number(m[2]), acked: Number(m[3]), lost: Number(m[4]),
+        duplicated: Number(m[5]), fencedAccepted: Number(m[6]), diverged: Number(m[7]), faults: Number(m[8]),
+      };
+      resolve({ code, output, summary });
+    });
+  });
+}
+
+/** The output's last lines, for the log of a failed test. */
+function tail(output: string, lines = 40): string {
+  return output.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+function expectClean(t: ExecutionContext, result: Awaited<ReturnType<typeof runChaos>>): void {
+  t.truthy(result.summary, `no summary line:\n${tail(result.output)}`);
+  const s = result.summary!;
+  t.is(result.code, 0, tail(result.output));
+  t.is(s.lost, 0);
+  t.is(s.duplicated, 0);
+  t.is(s.fencedAccepted, 0);
+  t.is(s.diverged, 0);
+  t.true(s.acked > 0, 'the masters wrote');
+  t.true(s.faults > 0, 'faults were injected');
+}
+
+test.serial('chaos - a short run on a fixed seed loses nothing and lets no stale writer through', async (t) => {
+  const result = await runChaos(t, ['--duration', '40', '--seed', '1']);
+  t.log(result.summary === undefined ? tail(result.output) : tail(result.output, 3));
+  expectClean(t, result);
+  t.is(result.summary!.seed, 1);
+});
+
+test.serial('chaos - a short run on a random seed (printed) loses nothing', async (t) => {
+  const seed = Math.floor(Math.random() * 1_000_000_000);
+  t.log(`chaos random seed: ${seed} (replay: npm run chaos -- --duration 30 --seed ${seed})`);
+  process.stdout.write(`chaos random seed: ${seed}\n`);
+  const result = await runChaos(t, ['--duration', '30', '--seed', String(seed)]);
+  t.log(tail(result.output, 3));
+  expectClean(t, result);
+  t.is(result.summary!.seed, seed);
+});
+
+test.serial('chaos - canary: a JournalNode that acknowledges before fsync loses acknowledged edits, and the checker says so', async (t) => {
+  const result = await runChaos(t, ['--duration', '15', '--seed', '5', '--faults', 'isolate-leader', '--canary', 'ack-before-fsync']);
+  t.log(tail(result.output, 3));
+  t.truthy(result.summary, tail(result.output));
+  t.is(result.code, 1, 'a run that lost edits exits non-zero');
+  t.true(result.summary!.lost > 0, `lost=${result.summary!.lost}`);
+});
+
+test.serial('chaos - canary: a JournalNode that skips the epoch check lets a fenced master write, and the checker says so', async (t) => {
+  const result = await runChaos(t, ['--duration', '15', '--seed', '5', '--faults', 'pause-master', '--canary', 'skip-epoch-check', '--write-rate', '10']);
+  t.log(tail(result.output, 3));
+  t.truthy(result.summary, tail(result.output));
+  t.is(result.code, 1, 'a run with fenced writes accepted exits non-zero');
+  t.true(result.summary!.fencedAccepted > 0, `fenced_accepted=${result.summary!.fencedAccepted}`);
+});
