@@ -89,7 +89,7 @@ export class KvCluster {
     };
     const child = spawnChild(process.execPath, ['--import', 'tsx', KV_NODE, JSON.stringify(config)]);
     n.child = child;
-    const m = await child.waitForLine(/^kv-node: id=\S+ rpc=\S+ http=(\S+)/);
+    const m = await child.waitForLine(/^kv-node: id=\S+ rpc=\S+ http=(\S+)/, 120_000);
     n.http = m[1]!;
   }
 
@@ -140,7 +140,7 @@ export class KvCluster {
     return -1;
   }
 
-  async waitLeader(timeoutMs = 20_000, exclude: number[] = []): Promise<number> {
+  async waitLeader(timeoutMs = 60_000, exclude: number[] = []): Promise<number> {
     return waitFor(
       async () => {
         const i = await this.leaderIndex();
