@@ -545,6 +545,11 @@ export class Raft {
         this.#send({ type: 'MsgAppResp', to: m.from });
       } else if (m.type === 'MsgPreVote') {
         this.#rejectVote(m.from, 'MsgPreVoteResp');
+      } else if (m.type === 'MsgVote') {
+        // A candidate behind our term learns it (Raft §5.1) rather than asking in vain forever
+        // while others (say a removed node unaware of its removal) keep raising the term. A
+        // term carrier, not a vote answer: it cannot be counted in a later election.
+        this.#send({ type: 'MsgAppResp', to: m.from });
       } else if (m.type === 'MsgVoteResp' || m.type === 'MsgPreVoteResp') {
         if (m.reject) this.#learnCommit(m.commit, m.logTerm);
       }
@@ -687,9 +692,11 @@ export class Raft {
     if (index <= this.log.committed) return false;
     assert(this.role === 'follower', () => `raft: restoring a snapshot as ${this.role}`);
     const inSnapshot = [confState.voters, confState.learners, confState.votersOutgoing].some((ids) => ids.includes(this.id));
-    // A node that has no configuration yet (joining) takes the group's config from the snapshot.
-    const unconfigured = this.tracker.progress.size === 0;
-    if (!inSnapshot && !unconfigured) return false;
+    // A member never installs a snapshot that leaves it out. A node outside its own
+    // configuration (joining: none yet, or one from a snapshot taken before its addition, as
+    // the leader's may be) takes the group's newer configuration from it.
+    const member = this.tracker.progress.has(this.id);
+    if (!inSnapshot && member) return false;
     if (this.log.matchTerm(index, term)) {
       // We already hold the snapshot's last entry: fast-forward the commit only.
       this.log.commitTo(index);

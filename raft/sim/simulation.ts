@@ -26,7 +26,10 @@ export interface SimOptions {
   readonly canary?: CanaryName;
   /** Length of the chaos phase, in ticks. */
   readonly chaosTicks?: number;
-  /** Liveness bound: ticks after the heal within which a proposal must apply on all live voters. */
+  /**
+   * Liveness bound: ticks after the heal within which a proposal must apply on all live voters,
+   * plus HEAL_TICKS_PER_BACKLOG_ENTRY per entry still to replicate at the heal.
+   */
   readonly healTicksMax?: number;
   /** Keep every event as a line of text (for `--seed` replays and the determinism test). */
   readonly trace?: boolean;
@@ -78,9 +81,12 @@ export interface SeedResult {
 export const CHAOS_TICKS_DEFAULT = 300;
 /**
  * The liveness bound, in ticks after the heal: 40 election timeouts at the longest setting,
- * far above the slowest heal seen (a few election rounds plus snapshot catch-up).
+ * far above the slowest heal seen without a backlog (a few election rounds plus snapshot
+ * catch-up). Replicating a backlog gets HEAL_TICKS_PER_BACKLOG_ENTRY more per entry.
  */
 export const HEAL_TICKS_MAX_DEFAULT = 400;
+/** Liveness allowance per entry of backlog at the heal: one round trip of the healed network (<= 2 ticks). */
+export const HEAL_TICKS_PER_BACKLOG_ENTRY = 2;
 /**
  * Events (deliveries, ticks, reports) within one tick beyond which the run is a livelock: a
  * typical tick has a few hundred; the worst legitimate bursts (a 64-message window of
@@ -268,6 +274,8 @@ export class Simulation {
   private tickNumber = 0;
   private healing = false;
   private healStartTick = 0;
+  /** The liveness deadline, in ticks after the heal: the bound plus time to replicate the backlog. */
+  private healDeadlineTicks = 0;
   private finished = false;
   private proposalSequence = 0;
   private readSequence = 0;
@@ -632,12 +640,18 @@ export class Simulation {
     this.healing = true;
     this.healStartTick = this.tickNumber;
     this.network.healAll();
-    this.trace('heal: network healed, all nodes up');
     for (const node of this.nodeList) {
       node.crashPending = null;
       if (node.state === 'down') this.startNode(node);
     }
     this.network.links = HEALED_LINKS;
+    // Entries written but not known committed everywhere must be replicated before the new
+    // proposal can commit; the slowest flow control (one one-entry MsgApp in flight) moves one
+    // entry per round trip, at most HEAL_TICKS_PER_BACKLOG_ENTRY in the healed network.
+    const live = this.nodeList.filter((n) => n.state === 'up');
+    const backlog = Math.max(0, ...live.map((n) => n.disk.lastIndex())) - Math.min(...live.map((n) => n.disk.durableCommit()));
+    this.healDeadlineTicks = this.healTicksMax + HEAL_TICKS_PER_BACKLOG_ENTRY * backlog;
+    this.trace(`heal: network healed, all nodes up; backlog ${backlog} entries, deadline ${this.healDeadlineTicks} ticks`);
   }
 
   private healStep(): void {
@@ -669,11 +683,11 @@ export class Simulation {
         });
       }
     }
-    if (elapsed >= this.healTicksMax) {
+    if (elapsed >= this.healDeadlineTicks) {
       const states = this.nodeList.map((n) => `${n.id}:${n.state}/${n.role}/t${n.term}/a${n.machine?.appliedIndex ?? '-'}`).join(' ');
       const view = leader?.raw?.status();
       const leaderView = view === undefined ? 'no leader' : `leader ${view.id} config ${describeConfState(view.confState)}`;
-      this.fail('liveness', `no proposal applied on all live voters within ${this.healTicksMax} ticks after heal (${states}; ${leaderView})`);
+      this.fail('liveness', `no proposal applied on all live voters within ${this.healDeadlineTicks} ticks after heal (${states}; ${leaderView})`);
       this.finished = true;
     }
   }

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { EMPTY_BYTES, type ConfChange, type ConfChangeSingle } from '../../raft/core/index.ts';
-import { bytes, Cluster } from './harness.ts';
+import { EMPTY_BYTES, type ConfChange, type ConfChangeSingle, type Message } from '../../raft/core/index.ts';
+import { bytes, Cluster, GROUP } from './harness.ts';
 
 const change = (changes: ConfChangeSingle[], transition: ConfChange['transition'] = 'auto'): ConfChange => ({ changes, transition, context: EMPTY_BYTES });
 
@@ -75,4 +75,42 @@ test('raft-core - a vote rejection carries the commit index: a candidate holding
   c.tickAll(60);
   t.deepEqual(c.leaders(), ['b'], 'b learned the commit from a, switched to {b} and won');
   t.deepEqual(c.node('b').status().confState.voters, ['b']);
+});
+
+// Found by the simulator (seed 4595 of the 20000-seed run): a candidate whose term fell behind
+// was never told. A removed node that did not know it (no pre-vote) kept raising the terms of
+// the others with its own elections; the one voter that could win asked with a lower term,
+// got no answer at all, and so never caught up (Raft §5.1: a stale request is refused with
+// the current term).
+test('raft-core - a vote request of an older term is answered with the current term', (t) => {
+  const c = new Cluster(['a', 'b', 'c'], { terms: { b: 5 }, config: { checkQuorum: true } });
+  c.drop = (m) => m.from === 'c' || m.to === 'c';
+  c.node('a').campaign();
+  c.settle();
+  t.true(c.transcript.includes('a->b MsgVote t2 i1 lt1'));
+  t.true(c.transcript.includes('b->a MsgAppResp t5 i0'), 'b answers with its term');
+  t.is(c.node('a').status().hardState.term, 5, 'a caught up with the term');
+  t.is(c.node('a').status().softState.role, 'follower');
+  t.deepEqual(c.node('b').status().hardState, { term: 5, vote: '', commit: 1 }, 'b is not disturbed');
+});
+
+// Found by the simulator (seed 8980 of the 20000-seed run): a node added to the group got a
+// snapshot taken before its addition (it holds the group's configuration then, without the
+// node). Once the leader compacted past it, the leader's next snapshot also predated the
+// addition, and the node refused it for not listing it: the leader sent it again and again.
+test('raft-core - a joining node that installed a snapshot from before its addition accepts a newer one', (t) => {
+  const c = new Cluster(['d'], { empty: ['d'] });
+  const confState = { voters: ['a', 'b', 'c'], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false };
+  const snap = (index: number): Message => ({
+    groupId: GROUP, type: 'MsgSnap', from: 'a', to: 'd', term: 2, logTerm: 0, index: 0, entries: [], commit: 0,
+    reject: false, rejectHint: 0, context: EMPTY_BYTES, snapshot: { meta: { index, term: 2, confState }, data: bytes(`state@${index}`) },
+  });
+  c.deliver(snap(5));
+  c.settle();
+  t.is(c.get('d').snapshotsInstalled, 1);
+  c.deliver(snap(9));
+  c.settle();
+  t.is(c.get('d').snapshotsInstalled, 2, 'the newer snapshot is installed');
+  t.is(c.node('d').status().lastIndex, 9);
+  t.true(c.transcript.includes('a->d MsgSnap t2 snap=9@2'));
 });
