@@ -101,7 +101,7 @@ const settings: BenchSettings = {
   footprintSeconds: numberFlag('footprint-seconds', values['footprint-seconds'], quick ? 3 : 300),
   footprintEditsPerSecond: numberFlag('footprint-rate', values['footprint-rate'], 5_000),
   footprintSampleMs: quick ? 250 : 1_000,
-  footprintSegmentEdits: 100_000,
+  segmentEdits: 100_000,
   failoverRounds: numberFlag('failover-rounds', values['failover-rounds'], quick ? 1 : 3),
   failoverSteadyMs: quick ? 300 : 1_500,
   electionTtlMs: 2_000,
@@ -152,7 +152,7 @@ try {
     progress.start('journal: start 3 JournalNodes');
     journal = await startBenchJournalCluster(join(baseDir, 'journal'), { cpuProfileDir: values['cpu-prof'] });
     let bench: BenchWriter | undefined;
-    if (runs('throughput') || runs('latency') || runs('tail') || runs('footprint')) bench = await openBenchWriter(journal, settings.editBytes);
+    if (runs('throughput') || runs('latency') || runs('tail') || runs('footprint')) bench = await openBenchWriter(journal, settings.editBytes, settings.segmentEdits);
     if (runs('throughput')) {
       results.journal.throughput = {};
       for (const b of journalBatchSizes) {

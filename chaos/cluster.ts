@@ -68,6 +68,45 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Lowest port {@link stablePort} picks. */
+export const stablePortMin = 10_000;
+
+/** The kernel's ephemeral port range (outgoing connections take their local port from it). */
+function ephemeralRange(): { low: number; high: number } {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high)) return { low: low!, high: high! };
+  } catch {
+    // not Linux: the IANA range
+  }
+  return { low: 49152, high: 65535 };
+}
+
+/** True when 127.0.0.1:`port` can be bound now. */
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolveBind) => {
+    const server = createServer();
+    server.once('error', () => resolveBind(false));
+    server.listen({ host: '127.0.0.1', port }, () => server.close(() => resolveBind(true)));
+  });
+}
+
+/**
+ * A free loopback port below the kernel's ephemeral range, for an address that must stay
+ * usable while its process is down (a killed node restarts on it, a spare slot starts on it
+ * minutes later): no outgoing connection can take it meanwhile, as it could an ephemeral port.
+ * `taken` ports are skipped.
+ */
+export async function stablePort(taken: ReadonlySet<number>): Promise<number> {
+  const { low } = ephemeralRange();
+  const high = Math.max(stablePortMin + 1000, low);
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    const port = stablePortMin + Math.floor(Math.random() * (high - stablePortMin));
+    if (!taken.has(port) && (await canBind(port))) return port;
+  }
+  return freePort();
+}
+
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 function installExitHook(): void {
@@ -252,7 +291,7 @@ export class ChaosCluster {
     const cluster = new ChaosCluster(options);
     const total = options.nodes + options.spareSlots;
     const ports = new Set<number>();
-    while (ports.size < total * 2) ports.add(await freePort());
+    while (ports.size < total * 2) ports.add(await stablePort(ports));
     const list = [...ports];
     for (let i = 0; i < total; i++) {
       const id = `jn${i + 1}`;

@@ -35,7 +35,6 @@ async function main(): Promise<number> {
       nodes: args.nodes,
       faults: args.faults,
       baseDir: args.dir,
-      keep: args.keep,
       canary: args.canary,
       writesPerSecond: args.writesPerSecond,
     });

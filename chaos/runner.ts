@@ -62,8 +62,6 @@ export interface ChaosOptions {
   readonly faults: readonly FaultKind[];
   /** Where to put data, logs and histories; default a fresh temporary directory. */
   readonly baseDir?: string | undefined;
-  /** Keep the directory even when the run is clean. */
-  readonly keep?: boolean;
   readonly canary?: CanaryName | undefined;
   readonly masters?: number;
   /** Writes per second of the active master (each of 1..8 edits). Default 100. */

@@ -7,11 +7,11 @@
  * `sync()` also fsyncs. The journal state machine does not fsync on apply (the Raft log is the
  * durable source of truth), only when it snapshots.
  *
- * Small appends (at most {@link syncWriteBytesMax} queued, nothing in flight) are written at
- * once with a synchronous `writev`: a page-cache write of a few kilobytes takes microseconds,
- * while a thread-pool round trip costs two event-loop wake-ups on the apply (and so the
- * acknowledgement) path. Larger appends go through the thread pool, so the event loop is never
- * held for long.
+ * Writes: while at most {@link syncWriteBytesMax} bytes are queued, appends wait for `flush()`,
+ * which writes them all with one synchronous `writev` (a page-cache write of a few kilobytes
+ * takes microseconds, while a thread-pool round trip costs two event-loop wake-ups on the apply,
+ * and so the acknowledgement, path). Past that, the queue is written through the thread pool
+ * from the append on, so the event loop is never held for long.
  */
 import { writevSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -20,7 +20,7 @@ import type { FileHandle } from 'node:fs/promises';
 /** Most buffers in one writev call (Linux IOV_MAX is 1024). */
 export const writevBuffersMax = 1024;
 
-/** Appends are written synchronously while the queued bytes stay at or below this (see the module comment). */
+/** Queued bytes up to which `flush()` writes synchronously (see the module comment). */
 export const syncWriteBytesMax = 64 * 1024;
 
 /** Most queued bytes before `append` waits for the queue to drain (backpressure). */
@@ -101,16 +101,17 @@ export class SegmentWriter {
     this.queue.push(bytes);
     this.queuedBytesCount += bytes.byteLength;
     this.acceptedBytes += bytes.byteLength;
-    if (this.draining === undefined && this.queuedBytesCount <= syncWriteBytesMax) {
-      this.writeQueueNow();
-      return;
-    }
+    if (this.draining === undefined && this.queuedBytesCount <= syncWriteBytesMax) return;
     this.draining ??= this.drain();
     if (this.queuedBytesCount > writerQueueBytesMax) await this.flush();
   }
 
   /** Resolves once every byte appended before the call is written; rejects with the first write error. */
   async flush(): Promise<void> {
+    if (this.draining === undefined && this.queue.length > 0) {
+      if (this.queuedBytesCount <= syncWriteBytesMax) this.writeQueueNow();
+      else this.draining = this.drain();
+    }
     while (this.draining !== undefined) await this.draining;
     if (this.failure !== undefined) throw this.failure;
   }
@@ -156,22 +157,23 @@ export class SegmentWriter {
   }
 
   /**
-   * Write the whole queue synchronously (nothing is in flight, so the queue holds only the append
-   * just made). A failure is kept for `flush()`.
+   * Write the whole queue synchronously (nothing is in flight; at most syncWriteBytesMax bytes).
+   * A failure is kept for `flush()`.
    */
   private writeQueueNow(): void {
-    let pending = this.queue;
-    this.queue = [];
-    let left = 0;
-    for (const b of pending) left += b.byteLength;
     try {
-      while (left > 0) {
-        const bytesWritten = writevSync(this.handle.fd, pending, this.writtenBytes);
-        if (bytesWritten <= 0) throw new SegmentWriteError(this.path, 'writev wrote nothing');
-        this.writtenBytes += bytesWritten;
-        this.queuedBytesCount -= bytesWritten;
-        left -= bytesWritten;
-        if (left > 0) pending = dropPrefix(pending, bytesWritten);
+      while (this.queue.length > 0) {
+        let pending = this.queue.splice(0, writevBuffersMax);
+        let left = 0;
+        for (const b of pending) left += b.byteLength;
+        while (left > 0) {
+          const bytesWritten = writevSync(this.handle.fd, pending, this.writtenBytes);
+          if (bytesWritten <= 0) throw new SegmentWriteError(this.path, 'writev wrote nothing');
+          this.writtenBytes += bytesWritten;
+          this.queuedBytesCount -= bytesWritten;
+          left -= bytesWritten;
+          if (left > 0) pending = dropPrefix(pending, bytesWritten);
+        }
       }
     } catch (error) {
       this.failure = error instanceof SegmentWriteError ? error : new SegmentWriteError(this.path, 'write failed', { cause: error });

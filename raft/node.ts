@@ -8,8 +8,11 @@
  * 2. persist: an incoming snapshot (restore + WAL reset), then entries (one WAL append, group
  *    committed), then term and vote (hard state, when they changed);
  * 3. send the messages that promise durable state (votes, append acknowledgements);
- * 4. apply committed entries, resolve the proposals waiting on them;
- * 5. advance the core, maybe take a snapshot.
+ * 4. apply committed entries, resolve the proposals waiting on them (the committed entries this
+ *    node already held durably before this Ready are applied while step 2 runs, see
+ *    `splitDurable`; the others, and configuration changes, after it);
+ * 5. advance the core, maybe take a snapshot (every `snapshotEntries` entries or
+ *    `snapshotBytes` bytes applied: the log is held in memory until compacted).
  * Inputs (ticks, messages, proposals) arriving meanwhile go to the core at once and are picked
  * up by the next Ready: that is what batches many proposals into one fsync.
  *
@@ -53,6 +56,15 @@ import {
   RaftTimeoutError,
 } from './errors.ts';
 
+/**
+ * Default `snapshotBytes`: 512 MiB of applied entries. A JournalNode snapshot copies the
+ * in-progress segment, so a smaller bound costs more writes; a larger one, more memory.
+ */
+export const DEFAULT_SNAPSHOT_BYTES = 512 * 1024 * 1024;
+
+/** Default `snapshotKeepBytes`: 64 MiB of entries kept below a snapshot. */
+export const DEFAULT_SNAPSHOT_KEEP_BYTES = 64 * 1024 * 1024;
+
 /** Name of the runtime's own file inside every snapshot's file set (the address book). */
 export const PEERS_FILE = 'raft-peers.json';
 
@@ -72,8 +84,16 @@ export interface RaftNodeOptions {
   readonly heartbeatTicks?: number;
   /** Take a snapshot once this many entries were applied since the last one. */
   readonly snapshotEntries?: number;
+  /**
+   * Take a snapshot once entries holding this many bytes were applied since the last one
+   * (default 512 MiB): the log stays in memory until a snapshot compacts it, so a count of
+   * entries alone does not bound memory when entries are large.
+   */
+  readonly snapshotBytes?: number;
   /** Entries kept in the log below a snapshot, for slow followers. */
   readonly snapshotKeepEntries?: number;
+  /** ... but no more than this many bytes of them (default 64 MiB). */
+  readonly snapshotKeepBytes?: number;
   /** Largest raft message (gRPC limit both ways). */
   readonly messageBytesMax?: number;
   /** Proposals are refused once this many bytes are proposed but not yet committed. */
@@ -180,6 +200,8 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   private confState!: ConfState;
   private applied = 0;
   private snapshotIndex = 0;
+  /** Entry bytes applied since the last snapshot (taken or installed). */
+  private appliedBytesSinceSnapshot = 0;
   private savedTerm = 0;
   private savedVote: NodeId | '' = '';
   private role: Role = 'follower';
@@ -595,7 +617,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     // writes) are applied while the new entries are persisted: applying them depends on nothing
     // this Ready writes, and a pipelined leader would otherwise pay fsync + apply per Ready.
     // Configuration changes keep the strict order (persist, then apply).
-    const [early, late] = process.env['QJ_EXP_A'] === 'off' ? [[], rd.committedEntries] : splitDurable(rd); // TEMP-EXP
+    const [early, late] = splitDurable(rd);
     const applying = early.length > 0 ? this.applyEntries(early) : undefined;
     try {
       if (rd.entries.length > 0) {
@@ -646,6 +668,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
       const normal = batch.filter((e) => e.data.length > 0);
+      for (const e of normal) this.appliedBytesSinceSnapshot += e.data.length;
       const results = normal.length > 0 ? await this.options.stateMachine.apply(normal) : [];
       if (results.length !== normal.length) throw new Error(`state machine returned ${results.length} results for ${normal.length} entries`);
       let r = 0;
@@ -730,6 +753,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     for (const [id, address] of peers) this.setPeerAddress(id, address);
     this.confState = snapshot.meta.confState;
     this.snapshotIndex = snapshot.meta.index;
+    this.appliedBytesSinceSnapshot = 0;
     // Every proposal below the snapshot is lost to us (they were decided elsewhere).
     for (const [index, waiter] of this.proposals) {
       if (index <= snapshot.meta.index) {
@@ -742,7 +766,8 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
 
   private async maybeSnapshot(): Promise<void> {
     const every = this.options.snapshotEntries ?? 100_000;
-    if (this.applied - this.snapshotIndex < every) return;
+    const bytes = this.options.snapshotBytes ?? DEFAULT_SNAPSHOT_BYTES;
+    if (this.applied - this.snapshotIndex < every && this.appliedBytesSinceSnapshot < bytes) return;
     await this.takeSnapshot();
   }
 
@@ -763,8 +788,8 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       throw e;
     }
     this.snapshotIndex = index;
-    const keep = this.options.snapshotKeepEntries ?? 10_000;
-    const compactTo = index - keep;
+    this.appliedBytesSinceSnapshot = 0;
+    const compactTo = this.compactionIndex(index);
     if (compactTo > this.storage.firstIndex()) {
       this.storage.compact(compactTo);
       await this.wal.compact(compactTo);
@@ -773,6 +798,25 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     const hs = this.storage.hardState;
     if (hs !== undefined) await this.hardStateStore.save(hs);
     this.log?.info({ index, term }, 'snapshot taken');
+  }
+
+  /**
+   * The index to compact the log to after a snapshot at `index`: keep `snapshotKeepEntries`
+   * entries below it for slow followers, fewer when they hold more than `snapshotKeepBytes`.
+   */
+  private compactionIndex(index: number): number {
+    const keepEntries = this.options.snapshotKeepEntries ?? 10_000;
+    const keepBytesMax = this.options.snapshotKeepBytes ?? DEFAULT_SNAPSHOT_KEEP_BYTES;
+    const first = Math.max(this.storage.firstIndex(), index - keepEntries + 1);
+    if (first > index) return index - keepEntries;
+    const kept = this.storage.entries(first, index + 1, Number.MAX_SAFE_INTEGER);
+    let bytes = 0;
+    let i = kept.length;
+    while (i > 0 && bytes + kept[i - 1]!.data.length <= keepBytesMax) {
+      bytes += kept[i - 1]!.data.length;
+      i -= 1;
+    }
+    return first - 1 + i;
   }
 
   private async readPeersFile(info: SnapshotInfo): Promise<Uint8Array> {

@@ -21,8 +21,8 @@ export interface BenchSettings {
   readonly footprintSeconds: number;
   readonly footprintEditsPerSecond: number;
   readonly footprintSampleMs: number;
-  /** Edits per segment in the footprint run (a master rolls its segments). */
-  readonly footprintSegmentEdits: number;
+  /** Edits per segment: the bench's writer rolls its segments as a master does. */
+  readonly segmentEdits: number;
   readonly failoverRounds: number;
   /** Steady writing before each kill (the lease is renewed a few times meanwhile). */
   readonly failoverSteadyMs: number;

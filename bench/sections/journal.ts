@@ -30,18 +30,51 @@ export interface BenchWriter {
   readonly writer: JournalWriter;
   /** `count` references to one 1 KiB payload (count <= 100,000). */
   records(count: number): Uint8Array[];
+  /**
+   * Write `records` at the next txid, as a master does: once the open segment holds
+   * `segmentEdits` edits it is first finalized, the next one started, and all but the last two
+   * finalized segments purged (writes meanwhile wait). Resolves with the first txid once committed.
+   */
+  write(records: readonly Uint8Array[]): Promise<number>;
 }
 
-/** Open the bench journal for writing and start a segment. */
-export async function openBenchWriter(cluster: BenchJournalCluster, editBytes: number): Promise<BenchWriter> {
+/**
+ * Open the bench journal for writing and start a segment. Segments are rolled every
+ * `segmentEdits` edits: the JournalNodes' Raft snapshots copy the in-progress segment, so a
+ * master that never rolled would make every snapshot cost more.
+ */
+export async function openBenchWriter(cluster: BenchJournalCluster, editBytes: number, segmentEdits: number): Promise<BenchWriter> {
   const qjm = cluster.manager();
   const writer = await qjm.openForWrite();
-  await writer.startLogSegment(writer.nextTxId);
+  let segmentFirst = writer.nextTxId;
+  await writer.startLogSegment(segmentFirst);
+  const segmentStarts: number[] = [segmentFirst];
+  let rolling: Promise<void> | undefined;
+  const roll = async (): Promise<void> => {
+    const last = writer.nextTxId - 1;
+    await writer.finalizeLogSegment(segmentFirst, last);
+    segmentFirst = last + 1;
+    await writer.startLogSegment(segmentFirst);
+    segmentStarts.push(segmentFirst);
+    if (segmentStarts.length > 3) segmentStarts.shift();
+    if (segmentStarts.length === 3) await writer.purgeLogsOlderThan(segmentStarts[0]!);
+  };
   const payload = new Uint8Array(editBytes).fill(0x5a);
   const cache = new Map<number, Uint8Array[]>();
   return {
     qjm,
     writer,
+    async write(records) {
+      if (rolling === undefined && writer.nextTxId - segmentFirst >= segmentEdits) {
+        rolling = roll().finally(() => {
+          rolling = undefined;
+        });
+      }
+      while (rolling !== undefined) await rolling;
+      const first = writer.nextTxId;
+      await writer.write(first, records);
+      return first;
+    },
     records(count) {
       let records = cache.get(count);
       if (records === undefined) {
@@ -63,7 +96,7 @@ export async function journalThroughput(bench: BenchWriter, cluster: BenchJourna
   const inflightWrites = settings.journalInflightWrites[batchEdits] ?? 16;
   const meter = new CostMeter(cluster.pids, settings.editBytes);
   const txBefore = writer.nextTxId;
-  const result = await runWindowed(() => writer.write(writer.nextTxId, records), {
+  const result = await runWindowed(() => bench.write(records), {
     editsPerOperation: batchEdits,
     inflightOperations: inflightWrites,
     warmupMs: settings.warmupMs,
@@ -75,7 +108,7 @@ export async function journalThroughput(bench: BenchWriter, cluster: BenchJourna
 /** One edit in flight at a time. */
 export function journalLatency(bench: BenchWriter, settings: BenchSettings): Promise<ThroughputResult> {
   const records = bench.records(1);
-  return runWindowed(() => bench.writer.write(bench.writer.nextTxId, records), {
+  return runWindowed(() => bench.write(records), {
     editsPerOperation: 1,
     inflightOperations: 1,
     warmupMs: settings.warmupMs,
@@ -120,7 +153,7 @@ export async function journalTailLag(bench: BenchWriter, cluster: BenchJournalCl
     // The reader's socket opens asynchronously: let one edit through before pacing starts.
     const probe = writer.nextTxId;
     const ready = reader.waitForLine((line) => Number(/^tail: at (\d+)/.exec(line)?.[1] ?? -1) >= probe, tailReaderTimeoutMs, 'the tail reader to catch up');
-    await writer.write(probe, bench.records(1));
+    await bench.write(bench.records(1));
     await ready;
 
     const ackMs = new Float64Array(capacity);
@@ -128,9 +161,8 @@ export async function journalTailLag(bench: BenchWriter, cluster: BenchJournalCl
     const startedMs = performance.now();
     const paced = await runPaced(
       (count) => {
-        const first = writer.nextTxId;
-        if (measuredFrom.txid === Number.MAX_SAFE_INTEGER && performance.now() - startedMs >= settings.warmupMs) measuredFrom.txid = first;
-        return writer.write(first, bench.records(count)).then(() => {
+        if (measuredFrom.txid === Number.MAX_SAFE_INTEGER && performance.now() - startedMs >= settings.warmupMs) measuredFrom.txid = writer.nextTxId;
+        return bench.write(bench.records(count)).then((first) => {
           const at = hrtimeMs();
           for (let t = first; t < first + count; t++) if (t - from < capacity) ackMs[t - from] = at;
         });
@@ -164,9 +196,12 @@ export async function journalTailLag(bench: BenchWriter, cluster: BenchJournalCl
 /** One JournalNode over the footprint run. */
 export interface NodeFootprint {
   readonly id: string;
-  /** Mean RSS over the second quarter of the run (after warm-up), MiB. */
+  /**
+   * Highest RSS over the middle third of the run, MiB (the first third is warm-up). Peaks, not
+   * means: memory saws up and down between Raft snapshots, and flat means the peaks stay put.
+   */
   readonly rssEarlyMiB: number;
-  /** Mean RSS over the last quarter, MiB. */
+  /** Highest RSS over the last third, MiB. */
   readonly rssLateMiB: number;
   readonly rssMaxMiB: number;
   /** rssLate / rssEarly: about 1 when memory is flat. */
@@ -187,14 +222,13 @@ export interface FootprintResult {
 
 const mib = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
 
-function meanRss(readings: readonly ProcessReading[]): number {
-  return readings.reduce((sum, r) => sum + r.rssBytes, 0) / Math.max(1, readings.length);
+function maxRss(readings: readonly ProcessReading[]): number {
+  return readings.reduce((max, r) => Math.max(max, r.rssBytes), 1);
 }
 
 /**
- * A run at `footprintEditsPerSecond` for `footprintSeconds`, sampling every JournalNode. The
- * writer rolls its segment every `footprintSegmentEdits` edits and purges all but the last two
- * segments, as a master that checkpoints would.
+ * A run at `footprintEditsPerSecond` for `footprintSeconds`, sampling every JournalNode (the
+ * writer rolls and purges segments as a master would, see openBenchWriter).
  */
 export async function journalFootprint(bench: BenchWriter, cluster: BenchJournalCluster, settings: BenchSettings): Promise<FootprintResult> {
   const { writer } = bench;
@@ -207,30 +241,11 @@ export async function journalFootprint(bench: BenchWriter, cluster: BenchJournal
   };
   sample();
   const sampler = setInterval(sample, settings.footprintSampleMs);
-  let segmentFirst = writer.openSegmentFirstTxId ?? writer.nextTxId;
-  const segmentStarts: number[] = [segmentFirst];
-  let rolling: Promise<void> | undefined;
-  const roll = async (): Promise<void> => {
-    const last = writer.nextTxId - 1;
-    await writer.finalizeLogSegment(segmentFirst, last);
-    segmentFirst = last + 1;
-    await writer.startLogSegment(segmentFirst);
-    segmentStarts.push(segmentFirst);
-    if (segmentStarts.length > 2) await writer.purgeLogsOlderThan(segmentStarts[segmentStarts.length - 2]!);
-  };
   const txBefore = writer.nextTxId;
   let paced;
   try {
     paced = await runPaced(
-      async (count) => {
-        if (rolling === undefined && writer.nextTxId - segmentFirst >= settings.footprintSegmentEdits) {
-          rolling = roll().finally(() => {
-            rolling = undefined;
-          });
-        }
-        while (rolling !== undefined) await rolling;
-        return writer.write(writer.nextTxId, bench.records(count));
-      },
+      (count) => bench.write(bench.records(count)),
       {
         editsPerSecond: settings.footprintEditsPerSecond,
         durationMs: settings.footprintSeconds * 1000,
@@ -248,9 +263,9 @@ export async function journalFootprint(bench: BenchWriter, cluster: BenchJournal
     const first = readings[0]!;
     const last = readings[readings.length - 1]!;
     bytes += last.writeBytes - first.writeBytes;
-    const quarter = Math.max(1, Math.floor(readings.length / 4));
-    const early = meanRss(readings.slice(quarter, 2 * quarter));
-    const late = meanRss(readings.slice(readings.length - quarter));
+    const third = Math.max(1, Math.floor(readings.length / 3));
+    const early = maxRss(readings.slice(third, 2 * third));
+    const late = maxRss(readings.slice(readings.length - third));
     return {
       id: cluster.cluster.ids[i]!,
       rssEarlyMiB: mib(early),

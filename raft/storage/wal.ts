@@ -6,7 +6,9 @@
  * index lower than the previous segment's); `firstIndex` is the index of the segment's first
  * record. Records are described in `wal-record.ts`.
  *
- * Writing: appends are encoded at call time and queued; one flush loop writes every queued
+ * Writing: appends are encoded at call time and queued (an entry payload of at least
+ * {@link ZERO_COPY_PAYLOAD_BYTES_MIN} is not copied: its own buffer is handed to `writev`
+ * between the records around it); one flush loop writes every queued
  * batch with ONE `writev` on the current segment, then one `fdatasync`, then resolves the
  * appends it covered (group commit: appends that arrive while an fsync runs go into the next
  * write). There is never more than one write in flight on a descriptor. A segment rolls at a
@@ -25,8 +27,13 @@ import { join } from 'node:path';
 import type { Entry } from '../core/types.ts';
 import { FatalStorageError, WalClosedError, WalCorruptError } from './errors.ts';
 import { ensureDirectory, nodeFileSystem, type FileHandle, type FileSystem } from './fs.ts';
+import { crc32c } from '@node-rs/crc32';
 import {
   ENTRY_BYTES_MAX,
+  RECORD_FIXED_LENGTH,
+  RECORD_HEADER_BYTES,
+  RECORD_TYPE_CONF_CHANGE,
+  RECORD_TYPE_NORMAL,
   encodeEntries,
   encodeReset,
   findValidRecordAfter,
@@ -76,6 +83,8 @@ export interface Wal {
    * Resolves once an fsync covering these entries (and every earlier append) completed.
    * Appends take effect in call order. Rejects with FatalStorageError once the WAL failed.
    * An empty `entries` is a barrier: it resolves once everything appended before is durable.
+   * Large payloads are written from the entries' own buffers: they must not change until the
+   * append resolves (Raft entries never change).
    * The queue of appends not yet written is bounded by the caller (the runtime's in-flight limits).
    */
   append(entries: readonly Entry[]): Promise<void>;
@@ -125,11 +134,69 @@ interface Segment {
 }
 
 interface PendingAppend {
-  readonly buffer: Buffer;
+  /** The encoded records, back to back (none for a barrier). */
+  readonly buffers: readonly Uint8Array[];
+  readonly bytes: number;
   /** Index of the first record (or the reset's next index); 0 for a barrier. */
   readonly firstIndex: number;
   readonly resolve: () => void;
   readonly reject: (e: unknown) => void;
+}
+
+/**
+ * Entry payloads of at least this many bytes are written from the entry's own buffer instead of
+ * being copied into the batch's buffer: one copy and one large allocation less per entry.
+ */
+export const ZERO_COPY_PAYLOAD_BYTES_MIN = 64 * 1024;
+
+const TWO_POW_32 = 0x1_0000_0000;
+
+/**
+ * Encode `entries` (validated by the caller) as the records of wal-record.ts, as buffers to
+ * write back to back: one buffer holds every header and small payload; payloads of at least
+ * {@link ZERO_COPY_PAYLOAD_BYTES_MIN} are referenced, not copied (the CRC covers them through
+ * a continued CRC-32C). Without a large payload this is exactly `encodeEntries`.
+ */
+export function encodeEntriesForWrite(entries: readonly Entry[]): { buffers: Uint8Array[]; bytes: number } {
+  let ownBytes = 0;
+  let large = false;
+  for (const e of entries) {
+    ownBytes += RECORD_HEADER_BYTES;
+    if (e.data.length >= ZERO_COPY_PAYLOAD_BYTES_MIN) large = true;
+    else ownBytes += e.data.length;
+  }
+  if (!large) {
+    const buffer = encodeEntries(entries);
+    return { buffers: [buffer], bytes: buffer.length };
+  }
+  const buf = Buffer.allocUnsafe(ownBytes);
+  const buffers: Uint8Array[] = [];
+  let o = 0;
+  let pieceStart = 0;
+  let bytes = 0;
+  for (const e of entries) {
+    const length = RECORD_FIXED_LENGTH + e.data.length;
+    buf.writeUInt32LE(length, o);
+    buf[o + 8] = e.type === 'normal' ? RECORD_TYPE_NORMAL : RECORD_TYPE_CONF_CHANGE;
+    buf.writeUInt32LE(e.term % TWO_POW_32, o + 9);
+    buf.writeUInt32LE(Math.floor(e.term / TWO_POW_32), o + 13);
+    buf.writeUInt32LE(e.index % TWO_POW_32, o + 17);
+    buf.writeUInt32LE(Math.floor(e.index / TWO_POW_32), o + 21);
+    if (e.data.length >= ZERO_COPY_PAYLOAD_BYTES_MIN) {
+      const headerCrc = crc32c(buf.subarray(o + 8, o + RECORD_HEADER_BYTES));
+      buf.writeUInt32LE(crc32c(e.data, headerCrc), o + 4);
+      o += RECORD_HEADER_BYTES;
+      buffers.push(buf.subarray(pieceStart, o), e.data);
+      pieceStart = o;
+    } else {
+      buf.set(e.data, o + RECORD_HEADER_BYTES);
+      buf.writeUInt32LE(crc32c(buf.subarray(o + 8, o + 8 + length)), o + 4);
+      o += 8 + length;
+    }
+    bytes += 8 + length;
+  }
+  if (o > pieceStart) buffers.push(buf.subarray(pieceStart, o));
+  return { buffers, bytes };
 }
 
 function assertSafeIndex(value: number, what: string): void {
@@ -263,7 +330,7 @@ class SegmentedWal implements Wal {
   append(entries: readonly Entry[]): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new WalClosedError());
-    if (entries.length === 0) return this.flushing === null ? Promise.resolve() : this.enqueue(Buffer.alloc(0), 0);
+    if (entries.length === 0) return this.flushing === null ? Promise.resolve() : this.enqueue([], 0, 0);
     const start = entries[0]!.index;
     assertSafeIndex(start, 'entry index');
     if (start > this.last + 1) throw new Error(`wal: append at ${start} leaves a gap after ${this.last}`);
@@ -273,11 +340,11 @@ class SegmentedWal implements Wal {
       assertSafeIndex(e.term, 'entry term');
       if (e.data.length > ENTRY_BYTES_MAX) throw new Error(`wal: entry ${e.index} has ${e.data.length} bytes, more than ${ENTRY_BYTES_MAX}`);
     }
-    const buffer = encodeEntries(entries);
+    const { buffers, bytes } = encodeEntriesForWrite(entries);
     if (start < this.first) this.first = start;
     this.last = start + entries.length - 1;
     this.stats.appends++;
-    return this.enqueue(buffer, start);
+    return this.enqueue(buffers, bytes, start);
   }
 
   reset(nextIndex: number): Promise<void> {
@@ -286,12 +353,13 @@ class SegmentedWal implements Wal {
     assertSafeIndex(nextIndex, 'reset index');
     this.first = nextIndex;
     this.last = nextIndex - 1;
-    return this.enqueue(encodeReset(nextIndex), nextIndex);
+    const marker = encodeReset(nextIndex);
+    return this.enqueue([marker], marker.length, nextIndex);
   }
 
-  private enqueue(buffer: Buffer, firstIndex: number): Promise<void> {
+  private enqueue(buffers: readonly Uint8Array[], bytes: number, firstIndex: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ buffer, firstIndex, resolve, reject });
+      this.queue.push({ buffers, bytes, firstIndex, resolve, reject });
       if (this.flushing === null) this.flushing = this.flushLoop();
     });
   }
@@ -302,8 +370,8 @@ class SegmentedWal implements Wal {
     while (this.queue.length > 0 && this.failure === null) {
       let bytes = 0;
       let count = 0;
-      while (count < this.queue.length && (count === 0 || bytes + this.queue[count]!.buffer.length <= this.limits.batchBytesMax)) {
-        bytes += this.queue[count]!.buffer.length;
+      while (count < this.queue.length && (count === 0 || bytes + this.queue[count]!.bytes <= this.limits.batchBytesMax)) {
+        bytes += this.queue[count]!.bytes;
         count++;
       }
       const batch = this.queue.splice(0, count);
@@ -320,14 +388,14 @@ class SegmentedWal implements Wal {
 
   private async writeBatch(batch: PendingAppend[], bytes: number): Promise<void> {
     if (bytes === 0) return; // barriers only: everything before them is already durable
-    const buffers: Buffer[] = [];
+    const buffers: Uint8Array[] = [];
     let lowest = Number.MAX_SAFE_INTEGER;
     let firstRecord = 0;
     for (const p of batch) {
-      if (p.buffer.length === 0) continue;
+      if (p.bytes === 0) continue;
       if (firstRecord === 0) firstRecord = p.firstIndex;
       lowest = Math.min(lowest, p.firstIndex);
-      buffers.push(p.buffer);
+      for (const b of p.buffers) buffers.push(b);
     }
     this.writingLowest = lowest;
     let current = this.segments[this.segments.length - 1];

@@ -82,7 +82,7 @@ export class PeerStream {
       // A microtask, not the next event-loop turn: everything sent in the current synchronous
       // run still goes in one batch, and a Raft round trip does not wait for a loop turn per hop.
       this.flushScheduled = true;
-      if (process.env['QJ_EXP_B'] === 'off') setImmediate(() => this.flush()); else queueMicrotask(() => this.flush()); // TEMP-EXP
+      queueMicrotask(() => this.flush());
     }
     return 'queued';
   }

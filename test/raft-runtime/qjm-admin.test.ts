@@ -32,7 +32,7 @@ test('qjm - bad arguments exit 2 with a clear message', async (t) => {
   }
 });
 
-test('qjm - status, snapshot and transfer-leader against a live raft group', async (t) => {
+test.serial('qjm - status, snapshot and transfer-leader against a live raft group', async (t) => {
   const cluster = await KvCluster.start({ nodes: 3 });
   t.teardown(() => cluster.stop());
   for (let i = 0; i < 20; i++) await cluster.put(`k${i}`, String(i));
@@ -64,7 +64,7 @@ test('qjm - status, snapshot and transfer-leader against a live raft group', asy
   t.regex(text.stdout, new RegExp(`${target}: leader`));
 });
 
-test('qjm - remove-peer of an unknown node is refused with exit 1', async (t) => {
+test.serial('qjm - remove-peer of an unknown node is refused with exit 1', async (t) => {
   const cluster = await KvCluster.start({ nodes: 3 });
   t.teardown(() => cluster.stop());
   const nodes = cluster.nodes.map((n) => n.rpc).join(',');

@@ -51,7 +51,7 @@ function assertAllAcked(t: ExecutionContext, data: Record<string, string>, prefi
   t.true(acked.length > 0);
 }
 
-test('raft runtime - the leader killed: a new leader is elected and no acknowledged write is lost', async (t) => {
+test.serial('raft runtime - the leader killed: a new leader is elected and no acknowledged write is lost', async (t) => {
   const cluster = await KvCluster.start({ nodes: 3 });
   t.teardown(() => cluster.stop());
   const writer = new Writer(cluster, 'a');
@@ -72,7 +72,7 @@ test('raft runtime - the leader killed: a new leader is elected and no acknowled
   assertAllAcked(t, await converged(cluster), 'a', writer.acked);
 });
 
-test('raft runtime - a follower killed during writes catches up after a restart', async (t) => {
+test.serial('raft runtime - a follower killed during writes catches up after a restart', async (t) => {
   const cluster = await KvCluster.start({ nodes: 3 });
   t.teardown(() => cluster.stop());
   const writer = new Writer(cluster, 'b');
@@ -91,7 +91,7 @@ test('raft runtime - a follower killed during writes catches up after a restart'
   t.deepEqual(d.data, data);
 });
 
-test('raft runtime - a follower whose data is wiped is rebuilt through InstallSnapshot', async (t) => {
+test.serial('raft runtime - a follower whose data is wiped is rebuilt through InstallSnapshot', async (t) => {
   const cluster = await KvCluster.start({ nodes: 3, snapshotEntries: 100, snapshotKeepEntries: 10 });
   t.teardown(() => cluster.stop());
   const writer = new Writer(cluster, 'c');
@@ -116,7 +116,7 @@ test('raft runtime - a follower whose data is wiped is rebuilt through InstallSn
   t.true(s.snapshotIndex > 0, 'the rebuilt follower installed a snapshot');
 });
 
-test('raft runtime - membership changes and leader transfer while writes flow lose nothing', async (t) => {
+test.serial('raft runtime - membership changes and leader transfer while writes flow lose nothing', async (t) => {
   const cluster = await KvCluster.start({ nodes: 3 });
   t.teardown(() => cluster.stop());
   const writer = new Writer(cluster, 'd');
@@ -152,7 +152,7 @@ test('raft runtime - membership changes and leader transfer while writes flow lo
   assertAllAcked(t, await converged(cluster), 'd', writer.acked);
 });
 
-test('raft runtime - a minority partition cannot commit and the majority keeps going', async (t) => {
+test.serial('raft runtime - a minority partition cannot commit and the majority keeps going', async (t) => {
   const cluster = await KvCluster.start({ nodes: 3, proxies: true });
   t.teardown(() => cluster.stop());
   const writer = new Writer(cluster, 'e');
