@@ -65,6 +65,9 @@ export interface JournalNodeHandle {
   stop(): Promise<void>;
 }
 
+/** Longest wait at start for a read index from the leader before QJournal is served. */
+export const CATCH_UP_AT_START_MS_MAX = 5000;
+
 /** Another process (or this one) already runs a JournalNode on the data directory. */
 export class DataDirLockedError extends Error {
   override readonly name = 'DataDirLockedError';
@@ -226,14 +229,28 @@ export async function startJournalNode(config: JournalNodeConfig, options: Start
     });
     await raft.start();
     running = true;
-    // Replay what this node already knows is committed before serving reads, so a restarted
-    // node does not answer from an empty state.
-    const committedAtStart = raft.status().hardState.commit;
-    await raft.waitApplied(committedAtStart);
-
-    // 3. Services on the gRPC port.
+    // Raft and admin first: the group must be able to reach this node while it catches up.
     raft.addToServer(grpcServer);
     addAdminService(grpcServer, (groupId) => (groupId === '' || groupId === raft.groupId ? raft : undefined));
+    // Replay what this node already knows is committed before serving reads, so a restarted
+    // node does not answer from an empty state (NOT_FORMATTED for a journal it has not
+    // re-applied yet). The commit index on disk may lag, so also ask the leader for a read
+    // index; bounded, since a whole cluster restarting has no leader yet (reads are allowed to
+    // lag, never to come from an empty state once a leader answers).
+    const committedAtStart = raft.status().hardState.commit;
+    await raft.waitApplied(committedAtStart);
+    const catchUpDeadline = Date.now() + CATCH_UP_AT_START_MS_MAX;
+    while (Date.now() < catchUpDeadline) {
+      try {
+        await raft.readIndex(Math.max(1, Math.min(1000, catchUpDeadline - Date.now())));
+        break;
+      } catch {
+        // no leader yet, or it did not answer in time: try again until the deadline
+        await new Promise<void>((resolve) => setTimeout(resolve, 50).unref());
+      }
+    }
+
+    // 3. QJournal on the gRPC port.
     grpcServer.addService(
       qjournalServiceDefinition(),
       createQJournalHandlers({

@@ -118,6 +118,9 @@ const retryableGrpcCodes: ReadonlySet<number> = new Set<number>([
   grpcStatus.DEADLINE_EXCEEDED,
   grpcStatus.CANCELLED,
   grpcStatus.ABORTED,
+  // A JournalNode that is starting (replaying its log) has bound its port but not yet
+  // registered QJournal: retried within the request's deadline like UNAVAILABLE.
+  grpcStatus.UNIMPLEMENTED,
 ]);
 
 /** Translate a grpc-js ServiceError (or anything thrown by a call) into an {@link RpcError}. */
