@@ -432,6 +432,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       },
       timeoutMs,
       `${id} to catch up`,
+      { leaderOnly: true },
     );
     return this.proposeConfChange({ changes: [{ type: 'addVoter', node: id }], transition: 'auto', context });
   }
@@ -469,6 +470,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       },
       timeoutMs,
       'new peers to catch up',
+      { leaderOnly: true },
     );
     const changes: ConfChangeSingle[] = [
       ...added.map((node) => ({ type: 'addVoter' as const, node })),
@@ -870,10 +872,12 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     return id === '' ? '' : (this.peers.get(id) ?? '');
   }
 
-  private async waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  /** Poll `cond` until it holds; `leaderOnly`: fail fast with NotLeaderError once this node is no longer the leader. */
+  private async waitFor(cond: () => boolean, timeoutMs: number, what: string, options: { leaderOnly?: boolean } = {}): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     while (!cond()) {
       if (this.stopped && what !== 'ready loop to stop') throw new NodeStoppedError(this.failure);
+      if (options.leaderOnly && this.role !== 'leader') throw new NotLeaderError(this.leader, this.addressOf(this.leader));
       if (performance.now() > deadline) throw new RaftTimeoutError(what, timeoutMs);
       await new Promise<void>((r) => setTimeout(r, Math.min(20, this.tickMs)).unref());
     }
