@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { freePort } from '../test/support/ports.ts';
 import { RaftNode } from '../raft/node.ts';
 import type { StateMachine } from '../raft/state-machine.ts';
 
@@ -21,14 +21,6 @@ const seconds = arg('seconds', 10);
 const inflight = arg('inflight', 256);
 const entryBytes = arg('entry-bytes', 1024);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 const counting: () => StateMachine = () => ({
   apply: async (entries) => entries.map(() => undefined),

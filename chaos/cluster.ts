@@ -15,6 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { freePort } from '../test/support/ports.ts';
 import { join, resolve } from 'node:path';
 import { ConnectProxy, type FaultNetwork } from './fault-proxy.ts';
 import type { MasterConfig } from './master.ts';
@@ -57,16 +58,7 @@ export interface ExitRecord {
 }
 
 /** A free loopback TCP port (bound and released). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolvePort(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort };
 
 /** Lowest port {@link stablePort} picks. */
 export const stablePortMin = 10_000;
