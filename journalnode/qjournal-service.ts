@@ -383,7 +383,15 @@ export function createQJournalHandlers(options: QJournalServiceOptions): QJourna
 
     GetJournalState: (call, callback) => {
       const bad = checkId(call.request.journalId);
-      callback(null, responseOf(bad ?? stateMachine.getJournalState(call.request.journalId)));
+      if (bad !== undefined || !call.request.linearizable) {
+        callback(null, responseOf(bad ?? stateMachine.getJournalState(call.request.journalId)));
+        return;
+      }
+      // readIndex resolves once this node applied up to the read index.
+      node.readIndex(options.proposalTimeoutMs).then(
+        () => callback(null, responseOf(stateMachine.getJournalState(call.request.journalId))),
+        (error: unknown) => callback(null, { error: wireErrorOf(error) }),
+      );
     },
 
     GetEditLogManifest: (call, callback) => {

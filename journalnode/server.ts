@@ -29,6 +29,7 @@ import { createHttpApp } from './http.ts';
 import { TailServer } from './tail.ts';
 import { grpcMessageBytesMax } from './protocol/limits.ts';
 import { FaultyFileSystem } from '../raft/storage/fs.ts';
+import { tuneGrpcServer } from '../raft/transport/index.ts';
 import { watchFaultyFsControl, type TestHooks } from './test-hooks.ts';
 
 /** Time pending gRPC calls get to finish at shutdown before they are cancelled, ms. */
@@ -144,6 +145,7 @@ export async function startJournalNode(config: JournalNodeConfig, options: Start
     'grpc.max_receive_message_length': messageBytesMax,
     'grpc.max_send_message_length': messageBytesMax,
   });
+  const tuneAcceptedConnections = tuneGrpcServer(grpcServer);
   let httpServer: HttpServer | undefined;
   let tail: TailServer | undefined;
   let stateMachine: JournalStateMachine | undefined;
@@ -156,6 +158,7 @@ export async function startJournalNode(config: JournalNodeConfig, options: Start
     // 1. The gRPC port first: a single node on port 0 needs it for its own address.
     const rpcBind = parseHostPort(config.rpc)!;
     const rpcPort = await bindGrpc(grpcServer, config.rpc);
+    tuneAcceptedConnections();
     const boundRpc = formatHostPort(rpcBind.host, rpcPort);
     const initialPeers = config.singleNode
       ? new Map([[config.id, isWildcardHost(rpcBind.host) ? formatHostPort('127.0.0.1', rpcPort) : boundRpc]])
@@ -273,6 +276,7 @@ export async function startJournalNode(config: JournalNodeConfig, options: Start
       bufferedBytesHighWater: config.tailBufferedBytesHighWater,
       stallTimeoutMs: config.tailStallTimeoutMs,
       subscribersMax: config.tailSubscribersMax,
+      readBarrier: () => raft.readIndex(config.proposalTimeoutMs),
     });
     tail = tailServer;
     let httpAddress = '';

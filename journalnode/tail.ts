@@ -66,6 +66,12 @@ export interface TailOptions {
   readonly stallTimeoutMs: number;
   /** Most subscribers at once. */
   readonly subscribersMax: number;
+  /**
+   * Resolves once this node applied everything committed when called (a Raft read index).
+   * A subscriber resuming beyond this node's last txid (it was served by a node further ahead)
+   * waits for it before the journal is said to end there. Without it, that is refused at once.
+   */
+  readonly readBarrier?: () => Promise<unknown>;
 }
 
 /** A subscriber as /status reports it. */
@@ -143,6 +149,7 @@ class Subscriber {
   /** Send the backlog from the files until caught up, then go live (in the same turn). */
   private async catchUp(): Promise<void> {
     const sm = this.server.stateMachine;
+    let barrierPassed = false;
     for (;;) {
       this.catchUpAgain = false;
       if (!(await this.waitForRoom())) return;
@@ -150,6 +157,18 @@ class Subscriber {
       if (!state.ok) {
         this.fail(state.error.code, state.error.message);
         return;
+      }
+      if (state.lastTxId < this.nextTxId - 1 && !barrierPassed && this.server.options.readBarrier !== undefined) {
+        // This node may only lag behind the one that served the subscriber before.
+        barrierPassed = true;
+        try {
+          await this.server.options.readBarrier();
+        } catch (error) {
+          this.fail('UNAVAILABLE', `this node cannot confirm it is caught up: ${error instanceof Error ? error.message : String(error)}`, 1013);
+          return;
+        }
+        if (this.mode === 'closed') return;
+        continue;
       }
       if (state.lastTxId < this.nextTxId - 1) {
         this.fail('EDITS_UNAVAILABLE', `the journal was reformatted: it ends at txid ${state.lastTxId}, below ${this.nextTxId - 1}`, 1008, state.firstTxId);

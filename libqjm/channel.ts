@@ -5,6 +5,7 @@
  * is returned, an `error` result becomes its typed class (`journalErrorFromWire`), a gRPC
  * status becomes an {@link RpcError}.
  */
+import { flowControlChannelOptions } from '../raft/transport/grpc-tuning.ts';
 import * as grpc from '@grpc/grpc-js';
 import { loadJournalProtocol } from '../journalnode/protocol/load.ts';
 import { grpcMessageBytesMax } from '../journalnode/protocol/limits.ts';
@@ -78,6 +79,8 @@ export function grpcChannelOptions(options: ChannelOptions = {}): grpc.ChannelOp
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.initial_reconnect_backoff_ms': 50,
     'grpc.max_reconnect_backoff_ms': options.reconnectBackoffMaxMs ?? 1_000,
+    // Reads (GetJournaledEdits answers of up to 8 MiB) are not held to HTTP/2's 64 KiB window.
+    ...flowControlChannelOptions(),
   };
 }
 

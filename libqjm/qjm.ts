@@ -142,9 +142,15 @@ export class QuorumJournalManager {
     return this.invoke('format', { journalId: this.journalId, namespace, force: options.force ?? false }, { what: 'format', leaderOnly: true });
   }
 
-  /** The journal's epochs, namespace and txid range (from the leader when known). */
-  async getJournalState(): Promise<JournalState__Output> {
-    const state = await this.invoke('getJournalState', { journalId: this.journalId }, { what: 'getJournalState', leaderOnly: false });
+  /**
+   * The journal's epochs, namespace and txid range. Any JournalNode may answer, and a follower
+   * may not have applied the latest writes yet; with `linearizable` the answering node first
+   * catches up with the leader's commit index (a Raft read index), so the answer holds every
+   * write acknowledged before the call.
+   */
+  async getJournalState(options: { linearizable?: boolean } = {}): Promise<JournalState__Output> {
+    const linearizable = options.linearizable ?? false;
+    const state = await this.invoke('getJournalState', { journalId: this.journalId, linearizable }, { what: 'getJournalState', leaderOnly: false });
     if (!isSafeUint(state.promisedEpoch) || !isSafeUint(state.lastTxId)) throw new ProtocolError('getJournalState: numbers above 2^53 - 1');
     return state;
   }
@@ -158,7 +164,8 @@ export class QuorumJournalManager {
    * in-progress segment cannot be finalized.
    */
   async openForWrite(options: OpenForWriteOptions = {}): Promise<JournalWriter> {
-    const state = await this.getJournalState();
+    // Linearizable: a lagging follower could miss a format (or an epoch) just acknowledged.
+    const state = await this.getJournalState({ linearizable: true });
     if (state.namespace === null || (state.namespace.nsId === '' && state.namespace.clusterId === '')) {
       throw new NotFormattedError(`journal ${this.journalId} is not formatted`);
     }

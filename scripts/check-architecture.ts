@@ -58,7 +58,7 @@ for (const file of walk(join(root, 'raft', 'core'))) {
 const allowed: Record<string, string[]> = {
   raft: ['raft'],
   journalnode: ['journalnode', 'raft'],
-  libqjm: ['libqjm', 'journalnode/protocol', 'raft/admin/client.ts', 'raft/admin/proto.ts', 'raft/admin/generated'],
+  libqjm: ['libqjm', 'journalnode/protocol', 'raft/admin/client.ts', 'raft/admin/proto.ts', 'raft/admin/generated', 'raft/transport/grpc-tuning.ts'],
   deploy: ['deploy', 'raft', 'journalnode', 'libqjm'],
   examples: ['examples', 'libqjm'],
   bench: ['bench', 'raft', 'journalnode', 'libqjm', 'deploy', 'examples', 'test/support'],

@@ -9,7 +9,7 @@
  * - never two writes in flight on one handle (their order on disk would be undefined).
  */
 import * as fsp from 'node:fs/promises';
-import { constants as fsConstants, type BigIntStats } from 'node:fs';
+import { constants as fsConstants, writevSync, type BigIntStats } from 'node:fs';
 import { dirname, join, relative, resolve, sep, basename } from 'node:path';
 
 /**
@@ -17,6 +17,12 @@ import { dirname, join, relative, resolve, sep, basename } from 'node:path';
  * truncate; `wx` create, failing if it exists. Writable handles can also read.
  */
 export type OpenFlags = 'r' | 'r+' | 'w' | 'wx';
+
+/**
+ * Writes up to this many bytes are made synchronously (a copy into the page cache, tens of
+ * microseconds); larger ones go through the thread pool so the event loop keeps turning.
+ */
+export const SYNC_WRITE_BYTES_MAX = 256 * 1024;
 
 /** An open file. Positions and lengths are in bytes. Writes are positional (no O_APPEND). */
 export interface FileHandle {
@@ -110,7 +116,10 @@ class NodeFileHandle implements FileHandle {
   async writev(buffers: readonly Uint8Array[], position: number): Promise<void> {
     let total = 0;
     for (const b of buffers) total += b.length;
-    const { bytesWritten } = await this.handle.writev(buffers as Uint8Array[], position);
+    // A small write into the page cache costs less than the round trip to the thread pool and
+    // back (which a latency-bound caller pays before its fsync can even start).
+    const bytesWritten =
+      total <= SYNC_WRITE_BYTES_MAX ? writevSync(this.handle.fd, buffers as Uint8Array[], position) : (await this.handle.writev(buffers as Uint8Array[], position)).bytesWritten;
     if (bytesWritten === total) return;
     // Short writev (rare on regular files): finish buffer by buffer.
     let skip = bytesWritten;

@@ -13,6 +13,7 @@
  * Handlers are never called synchronously from `send`, `setPeer`, `removePeer` or `close`:
  * unreachable reports are deferred to a microtask, and nothing is reported after `close`.
  */
+import { flowControlChannelOptions } from './grpc-tuning.ts';
 import * as grpc from '@grpc/grpc-js';
 import type { Message, NodeId, SnapshotMeta } from '../core/types.ts';
 import { messageBytesUpperBound, isNodeId, type SnapshotFileInfo } from './codec.ts';
@@ -85,7 +86,7 @@ export interface GrpcRaftTransportOptions {
  * transport also enforces `messageBytesMax` itself on its own methods.
  */
 export function raftTransportChannelOptions(messageBytesMax: number = DEFAULT_MESSAGE_BYTES_MAX): grpc.ChannelOptions {
-  return { 'grpc.max_receive_message_length': messageBytesMax, 'grpc.max_send_message_length': messageBytesMax };
+  return { 'grpc.max_receive_message_length': messageBytesMax, 'grpc.max_send_message_length': messageBytesMax, ...flowControlChannelOptions() };
 }
 
 /** An inbound request above messageBytesMax: answered with an error status by grpc-js. */

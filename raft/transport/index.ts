@@ -19,3 +19,4 @@ export { encodeMessage, decodeMessage, messageBytesUpperBound } from './codec.ts
 export type { TransportStats } from './stats.ts';
 export { WireFormatError, SnapshotTransferError } from './errors.ts';
 export { RAFT_PROTO_PATH } from './proto.ts';
+export { flowControlChannelOptions, tuneGrpcServer, http2WindowBytes } from './grpc-tuning.ts';

@@ -72,3 +72,26 @@ test.serial('qjm integration - HDFS: one JournalNode down; writes continue and i
   await assertLog(t, reader, 200);
 });
 
+
+test.serial('qjm integration - a linearizable journal state from any node holds every acknowledged write; followers learn commits with no further writes', async (t) => {
+  const { cluster, manager } = await startCluster(t);
+  const qjm = manager();
+  await qjm.format(namespace);
+  const writer = await openAndStart(qjm);
+  const perNode = cluster.rpcAddresses.map((address) => manager({ nodes: [address], httpNodes: [] }));
+  const writes = 15;
+  for (let txid = 1; txid <= writes; txid += 1) {
+    await writer.write(txid, edits(txid, 1));
+    // Right after the acknowledgement, followers may not know the commit yet (commit notices
+    // are held back a little): only a linearizable read must already see the write.
+    for (const [i, reader] of perNode.entries()) {
+      const state = await reader.getJournalState({ linearizable: true });
+      t.true(state.lastTxId >= txid, `node ${i} answered lastTxId ${state.lastTxId} after txid ${txid} was acknowledged`);
+    }
+  }
+  // No write follows the last one: the held commit notice must still reach every follower.
+  for (const [i, reader] of perNode.entries()) {
+    await waitFor(async () => (await reader.getJournalState()).lastTxId === writes, { what: `node ${i} applied txid ${writes}` });
+  }
+  t.pass();
+});
