@@ -3,7 +3,7 @@
  * `--cpu-prof DIR` (Node 20 does not accept --cpu-prof in NODE_OPTIONS): profiles the whole
  * process with the inspector and writes `<DIR>/<pid>.cpuprofile` when the process exits
  * normally (the bench stops JournalNodes with SIGTERM in that mode), and `<DIR>/<pid>.gc.json`:
- * garbage collections by kind (count, total ms).
+ * garbage collections by kind (count, total ms, longest ms).
  */
 import { Session } from 'node:inspector';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
@@ -32,13 +32,14 @@ if (dir !== undefined && dir !== '') {
     [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
     [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
   };
-  const stats: Record<string, { count: number; totalMs: number }> = {};
+  const stats: Record<string, { count: number; totalMs: number; maxMs: number }> = {};
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       const kind = kinds[(entry as unknown as { detail?: { kind: number } }).detail?.kind ?? -1] ?? 'other';
-      const s = (stats[kind] ??= { count: 0, totalMs: 0 });
+      const s = (stats[kind] ??= { count: 0, totalMs: 0, maxMs: 0 });
       s.count += 1;
       s.totalMs += entry.duration;
+      s.maxMs = Math.max(s.maxMs, entry.duration);
     }
   }).observe({ entryTypes: ['gc'] });
   process.on('exit', () => writeFileSync(join(dir, `${process.pid}.gc.json`), JSON.stringify(stats)));

@@ -48,6 +48,12 @@ export interface FileStats {
   readonly size: number;
   readonly isFile: boolean;
   readonly isDirectory: boolean;
+  /**
+   * Device, inode, birth time, size and modification time (ns) of a file, when the file system knows them:
+   * two equal identities are the same unchanged content (a cache key, e.g. for checksums of
+   * hard-linked files).
+   */
+  readonly identity?: string | undefined;
 }
 
 /** Errors carry Node's `code` (`ENOENT`, `EEXIST`, `ENOSPC`, ...) as node:fs does. */
@@ -166,8 +172,8 @@ export const nodeFileSystem: FileSystem = {
     return fsp.readFile(path);
   },
   async stat(path) {
-    const s = await fsp.stat(path);
-    return { size: s.size, isFile: s.isFile(), isDirectory: s.isDirectory() };
+    const s = await fsp.stat(path, { bigint: true });
+    return { size: Number(s.size), isFile: s.isFile(), isDirectory: s.isDirectory(), identity: `${s.dev}:${s.ino}:${s.birthtimeNs}:${s.size}:${s.mtimeNs}` };
   },
   async exists(path) {
     try {

@@ -236,7 +236,12 @@ export async function openSnapshotStore(dir: string, options: SnapshotStoreOptio
   return new FileSnapshotStore(fs, dir, retain, readChunkBytes);
 }
 
+/** Most file identities whose checksum a snapshot store remembers. */
+export const CHECKSUM_CACHE_ENTRIES_MAX = 4096;
+
 class FileSnapshotStore implements SnapshotStore {
+  /** Checksums by file identity (insertion order: the oldest is dropped first). */
+  private readonly checksums = new Map<string, { bytes: number; crc32c: number }>();
   private temporaryCounter = 0;
   /** The receive in progress: a new `beginReceive` supersedes it (closing its files). */
   private receiving: ChunkReceiver | null = null;
@@ -284,6 +289,24 @@ class FileSnapshotStore implements SnapshotStore {
 
   openFile(info: SnapshotInfo, name: string): Promise<FileHandle> {
     return this.fs.open(this.pathOf(info, name), 'r');
+  }
+
+  /**
+   * {@link checksum}, remembered by file identity (device, inode, size, mtime): a file hard-linked
+   * into snapshot after snapshot (a JournalNode's finalized segments) is read once, not at
+   * every snapshot. At most {@link CHECKSUM_CACHE_ENTRIES_MAX} identities are kept.
+   */
+  private async cachedChecksum(path: string): Promise<{ bytes: number; crc32c: number }> {
+    const identity = (await this.fs.stat(path)).identity;
+    const cached = identity === undefined ? undefined : this.checksums.get(identity);
+    if (cached !== undefined) return cached;
+    const computed = await this.checksum(path);
+    // Keep the answer only if the file did not change while it was read.
+    if (identity !== undefined && (await this.fs.stat(path)).identity === identity) {
+      if (this.checksums.size >= CHECKSUM_CACHE_ENTRIES_MAX) this.checksums.delete(this.checksums.keys().next().value!);
+      this.checksums.set(identity, computed);
+    }
+    return computed;
   }
 
   /** Size and crc32c of a file, read in bounded chunks. */
@@ -381,7 +404,7 @@ class FileSnapshotStore implements SnapshotStore {
         } finally {
           await h.close();
         }
-        files.push({ name: rel, ...(await this.checksum(path)) });
+        files.push({ name: rel, ...(await this.cachedChecksum(path)) });
       }
       files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       const manifest: SnapshotManifest = { meta, files };

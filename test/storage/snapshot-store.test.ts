@@ -1,13 +1,14 @@
 import test from 'ava';
 import { crc32c } from '@node-rs/crc32';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, link, readdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { SnapshotMeta } from '../../raft/core/types.ts';
 import {
   SnapshotChecksumError,
   SnapshotInvalidError,
   SnapshotOffsetError,
   ensureDirectory,
+  nodeFileSystem,
   openSnapshotStore,
   type FileSystem,
   type SnapshotFileInfo,
@@ -169,4 +170,35 @@ test('snapshot store - a different snapshot discards a partial receive; bad name
   await t.throwsAsync(r3.writeChunk('nope', 0, Buffer.alloc(1)), { instanceOf: SnapshotInvalidError });
   await r3.abort();
   t.false((await readdir(dir)).some((n) => n.startsWith('recv-')));
+});
+
+test('snapshot store - a file hard-linked into snapshot after snapshot is checksummed once; a changed file is read again', async (t) => {
+  const dir = await tempDir(t);
+  const reads = new Map<string, number>();
+  const counting: FileSystem = {
+    ...nodeFileSystem,
+    open(path, flags) {
+      if (flags === 'r') reads.set(basename(path), (reads.get(basename(path)) ?? 0) + 1);
+      return nodeFileSystem.open(path, flags);
+    },
+  };
+  const store = await openSnapshotStore(join(dir, 'snap'), { fs: counting });
+  const live = join(dir, 'segment-immutable');
+  const changing = join(dir, 'segment-changing');
+  await writeFile(live, content('immutable', 300_000));
+  await writeFile(changing, content('changing', 1000));
+  for (const [i, index] of [10, 20, 30].entries()) {
+    const writer = await store.begin(meta(index));
+    await link(live, join(writer.dir, 'segment-immutable'));
+    if (i === 2) await writeFile(changing, content('changed!', 1000));
+    await copyFile(changing, join(writer.dir, 'segment-changing'));
+    const info = await writer.publish();
+    t.deepEqual(info.files.find((f) => f.name === 'segment-immutable'), { name: 'segment-immutable', bytes: 300_000, crc32c: crc32c(content('immutable', 300_000)) });
+    const copied = i === 2 ? content('changed!', 1000) : content('changing', 1000);
+    t.deepEqual(info.files.find((f) => f.name === 'segment-changing'), { name: 'segment-changing', bytes: 1000, crc32c: crc32c(copied) });
+  }
+  // The linked file is read to fsync it at every publish, and read for its checksum once.
+  t.is(reads.get('segment-immutable'), 3 + 1);
+  // Every copy is a new file: fsynced and checksummed each time.
+  t.is(reads.get('segment-changing'), 3 + 3);
 });
