@@ -97,8 +97,8 @@ export interface RaftNodeOptions {
   /** Largest raft message (gRPC limit both ways). */
   readonly messageBytesMax?: number;
   /**
-   * A leader holds an append that only carries a new commit index this long (ms, default 2)
-   * in case an append with entries, which carries it too, follows. 0 sends it at once.
+   * A leader holds an append that only carries a new commit index this long (ms)
+   * in case an append with entries, which carries it too, follows. Default 0: sent at once.
    */
   readonly commitNoticeDelayMs?: number;
   /** Proposals are refused once this many bytes are proposed but not yet committed. */
@@ -663,7 +663,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
    * Returns the messages to send now.
    */
   private holdCommitNotices(messages: readonly Message[]): readonly Message[] {
-    const delayMs = this.options.commitNoticeDelayMs ?? 2;
+    const delayMs = this.options.commitNoticeDelayMs ?? 0;
     if (delayMs <= 0 || this.role !== 'leader') return messages;
     let now: Message[] | undefined;
     for (let i = 0; i < messages.length; i++) {

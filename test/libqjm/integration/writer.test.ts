@@ -82,14 +82,14 @@ test.serial('qjm integration - a linearizable journal state from any node holds 
   const writes = 15;
   for (let txid = 1; txid <= writes; txid += 1) {
     await writer.write(txid, edits(txid, 1));
-    // Right after the acknowledgement, followers may not know the commit yet (commit notices
-    // are held back a little): only a linearizable read must already see the write.
+    // Right after the acknowledgement, followers may not know the commit yet: only a
+    // linearizable read must already see the write.
     for (const [i, reader] of perNode.entries()) {
       const state = await reader.getJournalState({ linearizable: true });
       t.true(state.lastTxId >= txid, `node ${i} answered lastTxId ${state.lastTxId} after txid ${txid} was acknowledged`);
     }
   }
-  // No write follows the last one: the held commit notice must still reach every follower.
+  // No write follows the last one: the commit must still reach every follower.
   for (const [i, reader] of perNode.entries()) {
     await waitFor(async () => (await reader.getJournalState()).lastTxId === writes, { what: `node ${i} applied txid ${writes}` });
   }
