@@ -6,7 +6,7 @@
  * Run: node --import tsx bench/transport.ts [--seconds N]
  */
 import * as grpc from '@grpc/grpc-js';
-import { EMPTY_BYTES, type Message } from '../raft/core/types.ts';
+import { makeMessage, type Message } from '../raft/core/types.ts';
 import { GrpcRaftTransport, raftTransportChannelOptions } from '../raft/transport/index.ts';
 
 const secondsArg = process.argv.indexOf('--seconds');
@@ -14,21 +14,7 @@ const durationMs = 1000 * (secondsArg > 0 ? Number(process.argv[secondsArg + 1])
 const inflightBytesMax = 8 * 1024 * 1024;
 
 function base(type: Message['type']): Message {
-  return {
-    groupId: 'bench',
-    type,
-    from: 'a',
-    to: 'b',
-    term: 7,
-    logTerm: 7,
-    index: 0,
-    entries: [],
-    commit: 0,
-    reject: false,
-    rejectHint: 0,
-    snapshot: null,
-    context: EMPTY_BYTES,
-  };
+  return makeMessage({ groupId: 'bench', type, from: 'a', to: 'b', term: 7, logTerm: 7 });
 }
 
 async function start(id: string, onMessages: (messages: Message[]) => void): Promise<{ transport: GrpcRaftTransport; server: grpc.Server; address: string }> {

@@ -96,11 +96,6 @@ export interface RaftNodeOptions {
   readonly snapshotKeepBytes?: number;
   /** Largest raft message (gRPC limit both ways). */
   readonly messageBytesMax?: number;
-  /**
-   * A leader holds an append that only carries a new commit index this long (ms)
-   * in case an append with entries, which carries it too, follows. Default 0: sent at once.
-   */
-  readonly commitNoticeDelayMs?: number;
   /** Proposals are refused once this many bytes are proposed but not yet committed. */
   readonly uncommittedBytesMax?: number;
   readonly inflightMessagesMax?: number;
@@ -220,9 +215,6 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   private tickTimer: NodeJS.Timeout | undefined;
   private lastTickAt = 0;
   private readyScheduled = false;
-  /** Commit-only appends held back, by follower (see commitNoticeDelayMs); at most one per peer. */
-  private readonly commitNotices = new Map<NodeId, Message>();
-  private commitNoticeTimer: NodeJS.Timeout | undefined;
   private processing = false;
   private started = false;
   private stopped = false;
@@ -550,7 +542,6 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     if (this.stopped) return;
     this.stopped = true;
     if (this.tickTimer) clearInterval(this.tickTimer);
-    if (this.commitNoticeTimer) clearTimeout(this.commitNoticeTimer);
     this.rejectAll(new NodeStoppedError(this.failure));
     await this.transport?.close().catch(() => undefined);
     // Let a Ready in progress finish its current step before the WAL closes.
@@ -622,7 +613,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
 
   private async handleReady(rd: Ready): Promise<void> {
     if (rd.softState !== null) this.onSoftState(rd.softState.role, rd.softState.leader);
-    if (rd.messages.length > 0) this.transport.send(this.holdCommitNotices(rd.messages));
+    if (rd.messages.length > 0) this.transport.send(rd.messages);
     if (rd.snapshot !== null) await this.installSnapshot(rd.snapshot);
     // Committed entries this node already holds durably (below the first entry this Ready
     // writes) are applied while the new entries are persisted: applying them depends on nothing
@@ -651,48 +642,6 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       clearTimeout(waiter.timer);
       this.waitApplied(rs.index).then(() => waiter.resolve(rs.index), waiter.reject);
     }
-  }
-
-  /**
-   * A leader's appends that only tell a follower the new commit index are held for
-   * `commitNoticeDelayMs`: the next append with entries to that follower carries the commit
-   * index too and replaces them. Under load they all but vanish, with one write at a time the
-   * next write's append carries them; either way each follower wakes (and answers) once per
-   * append instead of twice, and the proposers' answers do not wait for the CPU behind them.
-   * Holding a message back is always safe in Raft; followers learn commits at most this late.
-   * Returns the messages to send now.
-   */
-  private holdCommitNotices(messages: readonly Message[]): readonly Message[] {
-    const delayMs = this.options.commitNoticeDelayMs ?? 0;
-    if (delayMs <= 0 || this.role !== 'leader') return messages;
-    let now: Message[] | undefined;
-    for (let i = 0; i < messages.length; i++) {
-      const m = messages[i]!;
-      if (m.type === 'MsgApp' && m.entries.length === 0 && m.snapshot === null) {
-        now ??= messages.slice(0, i);
-        this.commitNotices.set(m.to, m);
-        continue;
-      }
-      if (m.type === 'MsgApp') {
-        const held = this.commitNotices.get(m.to);
-        if (held !== undefined && m.term >= held.term && m.commit >= held.commit) this.commitNotices.delete(m.to);
-      }
-      now?.push(m);
-    }
-    if (this.commitNotices.size === 0 && this.commitNoticeTimer !== undefined) {
-      clearTimeout(this.commitNoticeTimer);
-      this.commitNoticeTimer = undefined;
-    }
-    if (this.commitNotices.size > 0 && this.commitNoticeTimer === undefined) {
-      this.commitNoticeTimer = setTimeout(() => {
-        this.commitNoticeTimer = undefined;
-        if (this.stopped || this.commitNotices.size === 0) return;
-        const held = [...this.commitNotices.values()];
-        this.commitNotices.clear();
-        this.transport.send(held);
-      }, delayMs);
-    }
-    return now ?? messages;
   }
 
   private async persistHardState(hs: HardState): Promise<void> {

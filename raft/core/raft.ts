@@ -16,6 +16,7 @@ import { READ_INDEX_PENDING_MAX, ReadOnly, type ReadRequest } from './read-only.
 import { ProgressTracker } from './tracker.ts';
 import {
   EMPTY_BYTES,
+  makeMessage,
   StorageCompactedError,
   StorageUnavailableError,
   type CanaryName,
@@ -193,20 +194,7 @@ export class Raft {
   // ---------------------------------------------------------------- sending
 
   #send(fields: OutgoingMessage): void {
-    const m: Message = {
-      groupId: this.groupId,
-      from: this.id,
-      term: this.term,
-      logTerm: 0,
-      index: 0,
-      entries: [],
-      commit: 0,
-      reject: false,
-      rejectHint: 0,
-      snapshot: null,
-      context: EMPTY_BYTES,
-      ...fields,
-    };
+    const m: Message = makeMessage({ groupId: this.groupId, from: this.id, term: this.term, ...fields });
     assert(m.to !== this.id, () => `raft: ${m.type} addressed to self`);
     let afterPersist = AFTER_PERSIST_TYPES.has(m.type);
     // Canary 'ack-before-persist': followers acknowledge appends before persisting them.

@@ -263,6 +263,25 @@ export interface Status {
 
 export const EMPTY_BYTES: Uint8Array = new Uint8Array(0);
 
+/**
+ * A message with zero values in every field `fields` does not set (term 0, no entries, no
+ * snapshot, empty context).
+ */
+export function makeMessage(fields: Partial<Message> & Pick<Message, 'groupId' | 'type' | 'from' | 'to'>): Message {
+  return {
+    term: 0,
+    logTerm: 0,
+    index: 0,
+    entries: [],
+    commit: 0,
+    reject: false,
+    rejectHint: 0,
+    snapshot: null,
+    context: EMPTY_BYTES,
+    ...fields,
+  };
+}
+
 export const EMPTY_CONF_STATE: ConfState = {
   voters: [],
   votersOutgoing: [],

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import type { StatusObject } from '@grpc/grpc-js';
-import type { Entry, Message } from '../../raft/core/types.ts';
+import { makeMessage, type Entry, type Message } from '../../raft/core/types.ts';
 import { encodeEntries, scanSegment } from '../../raft/storage/wal-record.ts';
 import { openSnapshotStore } from '../../raft/storage/snapshot-store.ts';
 import { encodeMessage, encodeSnapshotFiles, type SnapshotFileInfo } from '../../raft/transport/codec.ts';
@@ -268,21 +268,14 @@ function throughWire(item: object, m: Mutation | null): WireItem | undefined {
  * the store) and whether the stream, bytes on the wire aside, is a correct one.
  */
 function buildStream(plan: StreamPlan, index: number): { items: WireItem[]; validShape: boolean } {
-  const message: Message = {
+  const message: Message = makeMessage({
     groupId: plan.group,
     type: 'MsgSnap',
     from: 'leader',
     to: plan.to,
     term: plan.term,
-    logTerm: 0,
-    index: 0,
-    entries: [],
-    commit: 0,
-    reject: false,
-    rejectHint: 0,
     snapshot: { meta: { index, term: plan.term, confState: { voters: [receiverId, 'leader'], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false } }, data: new Uint8Array() },
-    context: new Uint8Array(),
-  };
+  });
   const files: SnapshotFileInfo[] = plan.files.map((f) => ({ name: f.name, bytes: f.claimedBytes, crc32c: f.claimedCrc }));
   const raw: object[] = [];
   const header = { header: { message: encodeMessage(message), files: encodeSnapshotFiles(files) } };

@@ -4,13 +4,10 @@
  * Figure 8 scenario in replication.test.ts.)
  */
 import test from 'ava';
-import { MemoryStorage, RawNode, type CanaryName, type Message } from '../../raft/core/index.ts';
+import { makeMessage, MemoryStorage, RawNode, type CanaryName, type Message } from '../../raft/core/index.ts';
 import { bytes, confStateOf, describe, makeConfig } from './harness.ts';
 
-const vote = (from: string, to: string, term: number): Message => ({
-  groupId: 'g1', type: 'MsgVote', from, to, term, logTerm: 1, index: 1, entries: [], commit: 0,
-  reject: false, rejectHint: 0, snapshot: null, context: new Uint8Array(0),
-});
+const vote = (from: string, to: string, term: number): Message => makeMessage({ groupId: 'g1', type: 'MsgVote', from, to, term, logTerm: 1, index: 1 });
 
 function voter(canary?: CanaryName): { node: RawNode; storage: MemoryStorage } {
   const storage = MemoryStorage.bootstrap(confStateOf(['a', 'b', 'c']));

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { TRANSFER_LEADER_CONTEXT, type Message } from '../../raft/core/index.ts';
+import { makeMessage, TRANSFER_LEADER_CONTEXT, type Message } from '../../raft/core/index.ts';
 import { Cluster, GROUP } from './harness.ts';
 
 const role = (c: Cluster, id: string): string => c.node(id).status().softState.role;
@@ -185,10 +185,7 @@ test('raft-core - check-quorum: a follower that heard a live leader ignores MsgV
 test('raft-core - check-quorum: a vote carrying the transfer marker is granted despite the lease', (t) => {
   const c = new Cluster(['a', 'b', 'c'], { config: { checkQuorum: true } });
   c.elect('a');
-  const vote: Message = {
-    groupId: GROUP, type: 'MsgVote', from: 'c', to: 'b', term: 3, logTerm: 2, index: 2, entries: [], commit: 0,
-    reject: false, rejectHint: 0, snapshot: null, context: TRANSFER_LEADER_CONTEXT,
-  };
+  const vote: Message = makeMessage({ groupId: GROUP, type: 'MsgVote', from: 'c', to: 'b', term: 3, logTerm: 2, index: 2, context: TRANSFER_LEADER_CONTEXT });
   c.node('b').step(vote);
   t.is(c.node('b').status().hardState.vote, 'c');
   t.is(term(c, 'b'), 3);

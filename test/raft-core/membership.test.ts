@@ -1,5 +1,5 @@
 import test from 'ava';
-import { EMPTY_BYTES, type ConfChange, type ConfChangeSingle } from '../../raft/core/index.ts';
+import { makeMessage, EMPTY_BYTES, type ConfChange, type ConfChangeSingle } from '../../raft/core/index.ts';
 import { bytes, Cluster } from './harness.ts';
 
 const change = (changes: ConfChangeSingle[], transition: ConfChange['transition'] = 'auto'): ConfChange => ({ changes, transition, context: EMPTY_BYTES });
@@ -152,10 +152,7 @@ test('raft-core - proposals on a follower are refused with the leader hint', (t)
 test('raft-core - a forwarded MsgProp is appended by the leader', (t) => {
   const c = new Cluster(['a', 'b']);
   c.elect('a');
-  c.node('a').step({
-    groupId: 'g1', type: 'MsgProp', from: 'b', to: 'a', term: 0, logTerm: 0, index: 0, commit: 0, reject: false, rejectHint: 0,
-    snapshot: null, context: EMPTY_BYTES, entries: [{ index: 1, term: 1, type: 'normal', data: bytes('via-b') }],
-  });
+  c.node('a').step(makeMessage({ groupId: 'g1', type: 'MsgProp', from: 'b', to: 'a', entries: [{ index: 1, term: 1, type: 'normal', data: bytes('via-b') }] }));
   c.settle();
   t.deepEqual(c.appliedData('b'), ['via-b']);
 });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { EMPTY_BYTES, MemoryStorage, RawNode, type Message } from '../../raft/core/index.ts';
+import { makeMessage, EMPTY_BYTES, MemoryStorage, RawNode, type Message } from '../../raft/core/index.ts';
 import { bytes, Cluster, confStateOf, makeConfig } from './harness.ts';
 
 test('raft-core - every outgoing message carries the group id; messages of another group are dropped', (t) => {
@@ -11,10 +11,7 @@ test('raft-core - every outgoing message carries the group id; messages of anoth
   c.elect('a');
   c.propose('a', 'x');
   t.deepEqual([...groups], ['g1']);
-  const foreign: Message = {
-    groupId: 'g2', type: 'MsgVote', from: 'c', to: 'b', term: 9, logTerm: 9, index: 9, entries: [], commit: 0,
-    reject: false, rejectHint: 0, snapshot: null, context: EMPTY_BYTES,
-  };
+  const foreign: Message = makeMessage({ groupId: 'g2', type: 'MsgVote', from: 'c', to: 'b', term: 9, logTerm: 9, index: 9 });
   c.node('b').step(foreign);
   c.node('b').step({ ...foreign, groupId: 'g1', to: 'z' }); // another destination
   c.node('b').step({ ...foreign, groupId: 'g1', term: -1 }); // malformed
@@ -72,10 +69,7 @@ test('raft-core - a committed configuration change that cannot apply is an invar
 test('raft-core - a heartbeat never commits past the follower\'s own log', (t) => {
   // A node whose data was wiped holds less than the leader believes: the commit is clamped.
   const node = new RawNode(makeConfig('b'), MemoryStorage.bootstrap(confStateOf(['a', 'b'])));
-  node.step({
-    groupId: 'g1', type: 'MsgHeartbeat', from: 'a', to: 'b', term: 2, logTerm: 0, index: 0, entries: [], commit: 5,
-    reject: false, rejectHint: 0, snapshot: null, context: EMPTY_BYTES,
-  });
+  node.step(makeMessage({ groupId: 'g1', type: 'MsgHeartbeat', from: 'a', to: 'b', term: 2, commit: 5 }));
   t.is(node.status().hardState.commit, 1);
   t.deepEqual(node.ready().messages.map((m) => m.type), ['MsgHeartbeatResp']);
 });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { EMPTY_BYTES, type ConfChange, type ConfChangeSingle, type Message } from '../../raft/core/index.ts';
+import { makeMessage, EMPTY_BYTES, type ConfChange, type ConfChangeSingle, type Message } from '../../raft/core/index.ts';
 import { bytes, Cluster, GROUP } from './harness.ts';
 
 const change = (changes: ConfChangeSingle[], transition: ConfChange['transition'] = 'auto'): ConfChange => ({ changes, transition, context: EMPTY_BYTES });
@@ -101,10 +101,8 @@ test('raft-core - a vote request of an older term is answered with the current t
 test('raft-core - a joining node that installed a snapshot from before its addition accepts a newer one', (t) => {
   const c = new Cluster(['d'], { empty: ['d'] });
   const confState = { voters: ['a', 'b', 'c'], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false };
-  const snap = (index: number): Message => ({
-    groupId: GROUP, type: 'MsgSnap', from: 'a', to: 'd', term: 2, logTerm: 0, index: 0, entries: [], commit: 0,
-    reject: false, rejectHint: 0, context: EMPTY_BYTES, snapshot: { meta: { index, term: 2, confState }, data: bytes(`state@${index}`) },
-  });
+  const snap = (index: number): Message =>
+    makeMessage({ groupId: GROUP, type: 'MsgSnap', from: 'a', to: 'd', term: 2, snapshot: { meta: { index, term: 2, confState }, data: bytes(`state@${index}`) } });
   c.deliver(snap(5));
   c.settle();
   t.is(c.get('d').snapshotsInstalled, 1);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { MemoryStorage, RawNode, type Message } from '../../raft/core/index.ts';
+import { makeMessage, MemoryStorage, RawNode, type Message } from '../../raft/core/index.ts';
 import { bytes, Cluster, confStateOf, describe, makeConfig } from './harness.ts';
 
 const commit = (c: Cluster, id: string): number => c.node(id).status().hardState.commit;
@@ -213,10 +213,10 @@ test('raft-core - committed but unapplied entries come out once, in bounded batc
 test('raft-core - a MsgApp with non-contiguous entries is dropped and counted', (t) => {
   const c = new Cluster(['a', 'b']);
   c.elect('a');
-  const bad: Message = {
+  const bad: Message = makeMessage({
     groupId: 'g1', type: 'MsgApp', from: 'a', to: 'b', term: 2, logTerm: 2, index: 2, commit: 2,
-    entries: [{ index: 4, term: 2, type: 'normal', data: bytes('x') }], reject: false, rejectHint: 0, snapshot: null, context: new Uint8Array(0),
-  };
+    entries: [{ index: 4, term: 2, type: 'normal', data: bytes('x') }],
+  });
   c.node('b').step(bad);
   t.is(c.node('b').status().messagesDropped, 1);
   t.is(c.node('b').status().lastIndex, 2);

@@ -1,11 +1,8 @@
 import test from 'ava';
-import { MemoryStorage, RawNode, type Message } from '../../raft/core/index.ts';
+import { makeMessage, MemoryStorage, RawNode, type Message } from '../../raft/core/index.ts';
 import { Cluster, confStateOf, makeConfig, storageWithLog } from './harness.ts';
 
-const vote = (from: string, to: string, term: number): Message => ({
-  groupId: 'g1', type: 'MsgVote', from, to, term, logTerm: 1, index: 1, entries: [], commit: 0,
-  reject: false, rejectHint: 0, snapshot: null, context: new Uint8Array(0),
-});
+const vote = (from: string, to: string, term: number): Message => makeMessage({ groupId: 'g1', type: 'MsgVote', from, to, term, logTerm: 1, index: 1 });
 
 test('raft-core - a restarted node resumes its term, vote, log and commit as a follower', (t) => {
   const c = new Cluster(['a', 'b', 'c']);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { EMPTY_BYTES, type Message } from '../../raft/core/index.ts';
+import { makeMessage, EMPTY_BYTES, type Message } from '../../raft/core/index.ts';
 import { bytes, Cluster, text } from './harness.ts';
 
 /** Every member except `except` snapshots its applied state and compacts its log. */
@@ -62,11 +62,10 @@ test('raft-core - a snapshot not newer than the follower\'s commit is ignored', 
   const c = new Cluster(['a', 'b']);
   c.elect('a');
   c.propose('a', 'x');
-  const old: Message = {
-    groupId: 'g1', type: 'MsgSnap', from: 'a', to: 'b', term: 2, logTerm: 0, index: 0, entries: [], commit: 0,
-    reject: false, rejectHint: 0, context: EMPTY_BYTES,
+  const old: Message = makeMessage({
+    groupId: 'g1', type: 'MsgSnap', from: 'a', to: 'b', term: 2,
     snapshot: { meta: { index: 2, term: 2, confState: c.node('a').status().confState }, data: EMPTY_BYTES },
-  };
+  });
   c.transcript = [];
   c.node('b').step(old);
   c.settle();

@@ -8,7 +8,7 @@ import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'nod
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { EMPTY_BYTES, EMPTY_CONF_STATE, type Message, type NodeId, type SnapshotMeta } from '../../raft/core/types.ts';
+import { makeMessage, EMPTY_BYTES, EMPTY_CONF_STATE, type Message, type NodeId, type SnapshotMeta } from '../../raft/core/types.ts';
 import {
   GrpcRaftTransport,
   raftTransportChannelOptions,
@@ -27,19 +27,7 @@ export function tempDir(prefix: string): string {
 
 /** A message with zero values everywhere but what `fields` sets. */
 export function message(fields: Partial<Message> & Pick<Message, 'type' | 'from' | 'to'>): Message {
-  return {
-    groupId: GROUP,
-    term: 1,
-    logTerm: 0,
-    index: 0,
-    entries: [],
-    commit: 0,
-    reject: false,
-    rejectHint: 0,
-    snapshot: null,
-    context: EMPTY_BYTES,
-    ...fields,
-  };
+  return makeMessage({ groupId: GROUP, term: 1, ...fields });
 }
 
 /** A MsgApp carrying one entry of `data` at `index`. */
