@@ -11,8 +11,8 @@
  * Every process is started with `--exit-with-parent` (or the master's equivalent) and SIGKILLed
  * when this process exits, so none outlives the run. Unexpected exits are recorded.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { ManagedProcess } from '../deploy/managed-process.ts';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { freePort } from '../test/support/ports.ts';
@@ -99,134 +99,28 @@ export async function stablePort(taken: ReadonlySet<number>): Promise<number> {
   return freePort();
 }
 
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const child of live) {
-      try {
-        child.kill('SIGCONT');
-        child.kill('SIGKILL');
-      } catch {
-        // gone
-      }
-    }
+/** A chaos process: supervised by deploy's ManagedProcess, its unexpected exits recorded. */
+function chaosProcess(name: string, logPath: string, readyLine: RegExp, onUnexpectedExit: (record: ExitRecord) => void): ManagedProcess {
+  return new ManagedProcess({
+    name,
+    command: process.execPath,
+    args: [],
+    cwd: projectRoot,
+    logPath,
+    readyLine,
+    startTimeoutMs: processStartTimeoutMs,
+    ownProcessGroup: false,
+    onExit: (exit, expected) => {
+      if (!expected) onUnexpectedExit({ name, code: exit.code, signal: exit.signal, atMs: Date.now() });
+    },
   });
 }
 
-/** One child process with a ready line; stderr goes to a log file. */
-export class ManagedProcess {
-  child: ChildProcess | undefined;
-  exited: Promise<void> = Promise.resolve();
-  paused = false;
-  /** Set while this side stops the process on purpose (kill, stop): not an unexpected exit. */
-  private expectingExit = false;
+/** The ready line of a JournalNode. */
+const jnReadyLine = /^journalnode: id=\S+ rpc=\S+ http=\S+$/m;
 
-  constructor(
-    readonly name: string,
-    readonly logPath: string,
-    private readonly onUnexpectedExit: (record: ExitRecord) => void,
-  ) {}
-
-  get running(): boolean {
-    return this.child !== undefined && live.has(this.child);
-  }
-
-  async start(command: string, args: readonly string[], env: Readonly<Record<string, string>>, ready: RegExp): Promise<void> {
-    if (this.running) throw new Error(`${this.name} is already running`);
-    installExitHook();
-    const logFd = openSync(this.logPath, 'a');
-    let child: ChildProcess;
-    try {
-      child = spawn(command, args, { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', logFd] });
-    } finally {
-      closeSync(logFd);
-    }
-    live.add(child);
-    this.child = child;
-    this.paused = false;
-    this.expectingExit = false;
-    this.exited = new Promise((resolveExit) => {
-      child.once('exit', (code, signal) => {
-        live.delete(child);
-        if (!this.expectingExit) this.onUnexpectedExit({ name: this.name, code, signal, atMs: Date.now() });
-        resolveExit();
-      });
-    });
-    await new Promise<void>((resolveReady, reject) => {
-      let buffered = '';
-      let done = false;
-      const timer = setTimeout(() => {
-        done = true;
-        child.kill('SIGKILL');
-        reject(new Error(`${this.name} printed no ready line within ${processStartTimeoutMs} ms; log: ${this.logPath}`));
-      }, processStartTimeoutMs);
-      child.stdout!.setEncoding('utf8');
-      child.stdout!.on('data', (chunk: string) => {
-        if (done) return;
-        buffered += chunk;
-        if (ready.test(buffered)) {
-          done = true;
-          clearTimeout(timer);
-          resolveReady();
-        }
-      });
-      child.once('exit', (code, signal) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        reject(new Error(`${this.name} exited (${code ?? signal}) before it was ready:\n${tail(this.logPath)}`));
-      });
-    });
-  }
-
-  /**
-   * Signal the process and wait for its exit. A process that does not exit within
-   * {@link stopGraceMs} of a SIGTERM is SIGKILLed.
-   */
-  async kill(signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
-    if (!this.running) return;
-    const child = this.child!;
-    this.expectingExit = true;
-    child.kill('SIGCONT');
-    child.kill(signal);
-    this.paused = false;
-    if (signal === 'SIGTERM') {
-      const timer = setTimeout(() => child.kill('SIGKILL'), stopGraceMs);
-      await this.exited;
-      clearTimeout(timer);
-      return;
-    }
-    await this.exited;
-  }
-
-  /** The next exit is expected (a fault that makes the process stop by itself). */
-  expectExit(): void {
-    this.expectingExit = true;
-  }
-
-  pause(): void {
-    if (!this.running || this.paused) return;
-    this.child!.kill('SIGSTOP');
-    this.paused = true;
-  }
-
-  resume(): void {
-    if (!this.running || !this.paused) return;
-    this.child!.kill('SIGCONT');
-    this.paused = false;
-  }
-}
-
-function tail(path: string, lines = 15): string {
-  try {
-    return readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
+/** The ready line of a chaos master. */
+const masterReadyLine = /^chaos-master: id=\S+ ready$/m;
 
 /** One JournalNode slot: fixed id, ports and directories; a process when started. */
 export interface JnSlot {
@@ -299,7 +193,7 @@ export class ChaosCluster {
         dataDir: join(options.baseDir, id),
         diskControlPath: join(options.baseDir, `${id}.disk`),
         proxy,
-        process: new ManagedProcess(id, join(options.baseDir, `${id}.log`), (record) => cluster.unexpectedExits.push(record)),
+        process: chaosProcess(id, join(options.baseDir, `${id}.log`), jnReadyLine, (record) => cluster.unexpectedExits.push(record)),
         retired: false,
       });
     }
@@ -331,7 +225,8 @@ export class ChaosCluster {
       ...(joining ? ['--join'] : []),
     ];
     const env = { ...this.proxyEnv(slot.proxy), ...this.options.jnEnv, QJM_FAULTY_FS_CONTROL: slot.diskControlPath };
-    await slot.process.start(process.execPath, args, env, /^journalnode: id=\S+ rpc=\S+ http=\S+$/m);
+    slot.process.respec({ args, env });
+    await slot.process.start();
   }
 
   /** Delete slot `index`'s data directory (the node must be stopped). */
@@ -384,7 +279,7 @@ export class ChaosCluster {
       id,
       historyPath: join(this.options.baseDir, `history-${id}.jsonl`),
       proxy,
-      process: new ManagedProcess(id, join(this.options.baseDir, `${id}.log`), (record) => this.unexpectedExits.push(record)),
+      process: chaosProcess(id, join(this.options.baseDir, `${id}.log`), masterReadyLine, (record) => this.unexpectedExits.push(record)),
     };
     this.masters.push(slot);
     return slot;
@@ -394,12 +289,13 @@ export class ChaosCluster {
   async startMaster(slot: MasterSlot, config: Omit<MasterConfig, 'id' | 'historyPath' | 'nodes'>): Promise<void> {
     const full: MasterConfig = { ...config, id: slot.id, historyPath: slot.historyPath, nodes: this.slots.map((s) => s.rpc) };
     const args = ['--import', 'tsx', join(projectRoot, 'chaos', 'master.ts'), JSON.stringify(full)];
-    await slot.process.start(process.execPath, args, this.proxyEnv(slot.proxy), /^chaos-master: id=\S+ ready$/m);
+    slot.process.respec({ args, env: this.proxyEnv(slot.proxy) });
+    await slot.process.start();
   }
 
   /** Stop every process (SIGKILL) and close the proxies. */
   async stopAll(): Promise<void> {
-    await Promise.all([...this.slots.map((s) => s.process.kill('SIGKILL')), ...this.masters.map((m) => m.process.kill('SIGKILL'))]);
+    await Promise.all([...this.slots.map((s) => s.process.kill()), ...this.masters.map((m) => m.process.kill())]);
     await Promise.all([...this.slots.map((s) => s.proxy.close()), ...this.masters.map((m) => m.proxy.close())]);
   }
 }

@@ -40,7 +40,7 @@ import { RaftAdminClient } from '../raft/admin/client.ts';
 import { parseRecords } from '../journalnode/protocol/records.ts';
 import { journalCurrentDir } from '../journalnode/segments.ts';
 import { checkRun, reportIsClean, type CheckReport, type EditCopy, type JournalCopy, type SegmentCopy } from './checker.ts';
-import { ChaosCluster, type JnStatus } from './cluster.ts';
+import { ChaosCluster, stopGraceMs, type JnStatus } from './cluster.ts';
 import { FaultNetwork } from './fault-proxy.ts';
 import { readHistoryFiles } from './history.ts';
 import { RawJournalClient } from './raw-client.ts';
@@ -228,7 +228,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     log(`chaos: t=${elapsed()} ${progressAfterHeal ? 'masters write again after the heal' : 'NO PROGRESS after the heal'}`);
 
     // 4. Stop the masters, converge, read back, check.
-    await Promise.all(cluster.masters.map((m) => m.process.kill('SIGTERM')));
+    await Promise.all(cluster.masters.map((m) => m.process.stop(stopGraceMs)));
     const converged = (await poll(() => convergedMembers(), convergenceTimeoutMs, 200)) !== undefined;
     if (!converged) log(`chaos: t=${elapsed()} members did not converge within ${convergenceTimeoutMs / 1000}s`);
     const leader = await cluster.leader();
@@ -311,7 +311,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         const leader = await leaderOf();
         const target = fault.kind === 'kill-leader' ? leader?.index : followerOf(leader?.index, c[0]!);
         if (target === undefined) return skip('no such node');
-        await cluster.slots[target]!.process.kill('SIGKILL');
+        await cluster.slots[target]!.process.kill();
         say(`${cluster.slots[target]!.id} killed for ${fault.durationMs} ms`);
         return () => restartMember(target);
       }
@@ -386,7 +386,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           cluster.setDiskFull(target, false);
           if (slot.process.running) {
             // It did not write while full (or survived): keep it, count later exits again.
-            await slot.process.kill('SIGKILL');
+            await slot.process.kill();
           }
           await slot.process.exited;
           await restartMember(target);
@@ -420,7 +420,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           const inGroup = (m: number): boolean => config.voters.includes(cluster.slots[m]!.id) || config.learners.includes(cluster.slots[m]!.id);
           if (!inGroup(old)) {
             cluster.slots[old]!.retired = true;
-            await cluster.slots[old]!.process.kill('SIGKILL');
+            await cluster.slots[old]!.process.kill();
             await cluster.wipeJn(old);
           }
           if (config.voters.includes(cluster.slots[fresh]!.id)) {
@@ -432,7 +432,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           }
           if (!members.includes(fresh)) {
             cluster.slots[fresh]!.retired = true;
-            await cluster.slots[fresh]!.process.kill('SIGKILL');
+            await cluster.slots[fresh]!.process.kill();
           }
           log(`chaos: t=${elapsed()} fault #${fault.index} replace done: voters [${config.voters.join(' ')}] learners [${config.learners.join(' ')}]`);
         };

@@ -15,11 +15,12 @@
  * free. Stop order: standby masters, the active master (it finalizes its segment and resigns),
  * then the JournalNodes; SIGKILL for anything that does not stop in time.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ManagedProcess } from './managed-process.ts';
+import { acquirePidLock, PidLockHeldError } from '../journalnode/pid-lock.ts';
 
 /** The project root (where bin/ and examples/ are). */
 export const projectRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -35,7 +36,6 @@ export const journalNodesMax = 9;
 export const mastersMax = 5;
 
 /** Data folders used by launchers of this process. */
-const foldersInUse = new Set<string>();
 
 /** The cluster layout file's version. */
 const layoutVersion = 1;
@@ -168,15 +168,6 @@ export async function portIsFree(host: string, port: number): Promise<boolean> {
   });
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Write a file atomically (temp then rename). */
 function writeFileAtomic(path: string, text: string): void {
   const temp = `${path}.tmp`;
@@ -256,21 +247,14 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
 
   const pidPath = join(dataDir, 'launcher.pid');
-  if (foldersInUse.has(dataDir)) throw new LauncherError(`${dataDir} is in use by the launcher with pid ${process.pid} (this process)`);
-  if (existsSync(pidPath)) {
-    const pid = Number(readFileSync(pidPath, 'utf8').trim());
-    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) throw new LauncherError(`${dataDir} is in use by the launcher with pid ${pid}`);
+  let releaseFolder: () => void;
+  try {
+    releaseFolder = acquirePidLock(pidPath);
+  } catch (error) {
+    if (!(error instanceof PidLockHeldError)) throw error;
+    const whose = error.pid === process.pid ? `${process.pid} (this process)` : String(error.pid);
+    throw new LauncherError(`${dataDir} is in use by the launcher with pid ${whose}`);
   }
-  writeFileAtomic(pidPath, `${process.pid}\n`);
-  foldersInUse.add(dataDir);
-  const releaseFolder = (): void => {
-    foldersInUse.delete(dataDir);
-    try {
-      if (readFileSync(pidPath, 'utf8').trim() === String(process.pid)) unlinkSync(pidPath);
-    } catch {
-      // already gone
-    }
-  };
 
   try {
     let layout = readLayout(dataDir);

@@ -1,13 +1,15 @@
 /**
- * One child process of the local cluster (a JournalNode or a metadata master): spawned in a
- * process group of its own (a Ctrl-C in the terminal reaches the launcher only, which then
- * stops the children in order), stdout and stderr appended to a log file, ready once it
- * printed its ready line. Every live child is SIGKILLed if the launcher exits without stopping
- * it (the children also run with `--exit-with-parent`).
+ * One supervised child process (a JournalNode or a metadata master), for the local cluster,
+ * the chaos run and the test clusters: spawned (by default in a process group of its own, so a
+ * Ctrl-C in the terminal reaches the launcher only, which then stops the children in order),
+ * stdout and stderr appended to a log file, ready once it printed its ready line; paused and
+ * resumed with SIGSTOP/SIGCONT; exits it did not ask for reported. Every live child is
+ * SIGKILLed if this process exits without stopping it (the children also run with
+ * `--exit-with-parent`).
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, createWriteStream, openSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readFileSync } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 
 /** Characters of stdout kept while waiting for the ready line. */
@@ -27,6 +29,7 @@ function installExitHook(): void {
   process.on('exit', () => {
     for (const child of live) {
       try {
+        child.kill('SIGCONT');
         child.kill('SIGKILL');
       } catch {
         // already gone
@@ -55,6 +58,22 @@ export interface ProcessSpec {
   readonly readyLine: RegExp;
   /** Time to print the ready line, ms. */
   readonly startTimeoutMs: number;
+  /** Spawn in a process group of its own (default true). */
+  readonly ownProcessGroup?: boolean;
+  /**
+   * Called at every exit; `expected` is false unless this side asked for it ({@link kill},
+   * {@link stop}, or {@link expectExit} before a fault that makes the process stop by itself).
+   */
+  readonly onExit?: (exit: ProcessExit, expected: boolean) => void;
+}
+
+/** The last `lines` lines of a log file, for error messages. */
+export function logTail(path: string, lines = 15): string {
+  try {
+    return readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
 }
 
 /** A child process that can be started again after it exited. */
@@ -64,6 +83,8 @@ export class ManagedProcess {
   private child: ChildProcess | undefined;
   private exitPromise: Promise<ProcessExit> = Promise.resolve({ code: null, signal: null });
   private lastExit: ProcessExit | undefined;
+  private pausedNow = false;
+  private expectingExit = false;
 
   constructor(spec: ProcessSpec) {
     this.spec = spec;
@@ -90,8 +111,13 @@ export class ManagedProcess {
     return this.lastExit;
   }
 
-  /** Change the arguments of the next start (e.g. after a port moved). */
-  respec(spec: Partial<Pick<ProcessSpec, 'args'>>): void {
+  /** True between {@link pause} and {@link resume} (or the exit). */
+  get paused(): boolean {
+    return this.running && this.pausedNow;
+  }
+
+  /** Change the arguments or environment of the next start (e.g. after a port moved). */
+  respec(spec: Partial<Pick<ProcessSpec, 'args' | 'env'>>): void {
     this.spec = { ...this.spec, ...spec };
   }
 
@@ -108,7 +134,7 @@ export class ManagedProcess {
         cwd: spec.cwd,
         env: { ...process.env, ...spec.env },
         stdio: ['ignore', 'pipe', stderrFd],
-        detached: true,
+        detached: spec.ownProcessGroup ?? true,
       });
     } finally {
       closeSync(stderrFd);
@@ -116,12 +142,16 @@ export class ManagedProcess {
     live.add(child);
     this.child = child;
     this.lastExit = undefined;
+    this.pausedNow = false;
+    this.expectingExit = false;
     this.exitPromise = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         live.delete(child);
-        this.lastExit = { code, signal };
+        const exit = { code, signal };
+        this.lastExit = exit;
         log.end();
-        resolve(this.lastExit);
+        spec.onExit?.(exit, this.expectingExit);
+        resolve(exit);
       });
     });
     return new Promise((resolve, reject) => {
@@ -146,7 +176,7 @@ export class ManagedProcess {
       void this.exitPromise.then((exit) => {
         if (ready) return;
         clearTimeout(timer);
-        reject(new ProcessStartError(`${spec.name} exited (${exit.code ?? exit.signal}) before it was ready; log: ${spec.logPath}`));
+        reject(new ProcessStartError(`${spec.name} exited (${exit.code ?? exit.signal}) before it was ready; log ${spec.logPath}:\n${logTail(spec.logPath)}`));
       });
     });
   }
@@ -161,9 +191,30 @@ export class ManagedProcess {
     }
   }
 
+  /** SIGSTOP (no-op when not running or already paused). */
+  pause(): void {
+    if (!this.running || this.pausedNow) return;
+    this.signal('SIGSTOP');
+    this.pausedNow = true;
+  }
+
+  /** SIGCONT after {@link pause}. */
+  resume(): void {
+    if (!this.running || !this.pausedNow) return;
+    this.signal('SIGCONT');
+    this.pausedNow = false;
+  }
+
+  /** The next exit is expected (a fault that makes the process stop by itself). */
+  expectExit(): void {
+    this.expectingExit = true;
+  }
+
   /** SIGKILL and wait for the exit. */
   async kill(): Promise<ProcessExit | undefined> {
     if (!this.running) return this.lastExit;
+    this.expectingExit = true;
+    this.pausedNow = false;
     this.signal('SIGCONT');
     this.signal('SIGKILL');
     return this.exitPromise;
@@ -172,6 +223,8 @@ export class ManagedProcess {
   /** SIGTERM, then SIGKILL after `timeoutMs`; resolves with how it exited. */
   async stop(timeoutMs: number): Promise<ProcessExit | undefined> {
     if (!this.running) return this.lastExit;
+    this.expectingExit = true;
+    this.pausedNow = false;
     this.signal('SIGCONT');
     this.signal('SIGTERM');
     const timer = setTimeout(() => this.signal('SIGKILL'), timeoutMs);

@@ -13,7 +13,7 @@
  */
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { pino, type Logger } from 'pino';
@@ -30,6 +30,7 @@ import { TailServer } from './tail.ts';
 import { grpcMessageBytesMax } from './protocol/limits.ts';
 import { FaultyFileSystem } from '../raft/storage/fs.ts';
 import { tuneGrpcServer } from '../raft/transport/index.ts';
+import { acquirePidLock, PidLockHeldError } from './pid-lock.ts';
 import { watchFaultyFsControl, type TestHooks } from './test-hooks.ts';
 
 /** Time pending gRPC calls get to finish at shutdown before they are cancelled, ms. */
@@ -77,39 +78,14 @@ export class DataDirLockedError extends Error {
   }
 }
 
-const lockedHere = new Set<string>();
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Take `<dir>/LOCK` (pid inside). A lock left by a dead process is taken over. */
-async function lockDataDir(dir: string): Promise<() => Promise<void>> {
-  const path = join(dir, 'LOCK');
-  if (lockedHere.has(path)) throw new DataDirLockedError(dir, process.pid);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const handle = await open(path, 'wx');
-      await handle.writeFile(`${process.pid}\n`);
-      await handle.close();
-      lockedHere.add(path);
-      return async () => {
-        lockedHere.delete(path);
-        await unlink(path).catch(() => undefined);
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) throw new DataDirLockedError(dir, pid);
-      await unlink(path).catch(() => undefined);
-    }
+function lockDataDir(dir: string): () => void {
+  try {
+    return acquirePidLock(join(dir, 'LOCK'));
+  } catch (error) {
+    if (error instanceof PidLockHeldError) throw new DataDirLockedError(dir, error.pid);
+    throw error;
   }
-  throw new DataDirLockedError(dir, -1);
 }
 
 function bindGrpc(server: grpc.Server, address: string): Promise<number> {
@@ -132,7 +108,7 @@ function listenHttp(server: HttpServer, host: string, port: number): Promise<Add
 export async function startJournalNode(config: JournalNodeConfig, options: StartOptions = {}): Promise<JournalNodeHandle> {
   const log = options.log ?? pino({ level: config.logLevel, base: { jn: config.id } }, pino.destination({ dest: 2, sync: true }));
   await mkdir(config.dataDir, { recursive: true });
-  const unlock = await lockDataDir(config.dataDir);
+  const unlock = lockDataDir(config.dataDir);
 
   let running = false;
   let stopping: Promise<void> | undefined;
@@ -346,7 +322,7 @@ export async function startJournalNode(config: JournalNodeConfig, options: Start
       await stateMachine?.close().catch((error: unknown) => log.warn({ err: error }, 'closing the segment files failed'));
     } finally {
       stopFaultyFsControl?.();
-      await unlock();
+      unlock();
       log.info('journalnode stopped');
       resolveStopped(fatalError);
     }

@@ -6,8 +6,8 @@
  * `<baseDir>/<id>`. Children run with `--exit-with-parent` and are SIGKILLed when this process
  * exits, so none outlives the test.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { ManagedProcess } from '../../deploy/managed-process.ts';
 import { rm } from 'node:fs/promises';
 import { freePort } from './ports.ts';
 import { tmpdir } from 'node:os';
@@ -101,83 +101,8 @@ export interface JournalCluster {
 /** A free loopback TCP port (bound and released: a small race, fine on a test machine). */
 export { freePort };
 
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const child of live) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
-}
-
-interface Slot {
-  child: ChildProcess | undefined;
-  exited: Promise<void>;
-  exitCode: number | null | undefined;
-}
-
-/** Run `./bin/journalnode` with `args`, resolve once its ready line appeared. */
-function spawnNode(args: readonly string[], logPath: string, env: Readonly<Record<string, string>>, slot: Slot): Promise<void> {
-  installExitHook();
-  const logFd = openSync(logPath, 'a');
-  let child: ChildProcess;
-  try {
-    child = spawn(process.execPath, [journalnodeBin, ...args], {
-      cwd: projectRoot,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', logFd],
-    });
-  } finally {
-    closeSync(logFd);
-  }
-  live.add(child);
-  slot.child = child;
-  slot.exitCode = undefined;
-  slot.exited = new Promise((resolveExit) => {
-    child.once('exit', (code) => {
-      live.delete(child);
-      slot.exitCode = code;
-      resolveExit();
-    });
-  });
-  return new Promise((resolveReady, reject) => {
-    let buffered = '';
-    let ready = false;
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`journalnode ${args.join(' ')} printed no ready line within ${nodeStartTimeoutMs} ms; log: ${logPath}`));
-    }, nodeStartTimeoutMs);
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      if (ready) return;
-      buffered += chunk;
-      if (/^journalnode: id=\S+ rpc=\S+ http=\S+$/m.test(buffered)) {
-        ready = true;
-        clearTimeout(timer);
-        resolveReady();
-      }
-    });
-    child.once('exit', (code, signal) => {
-      if (ready) return;
-      clearTimeout(timer);
-      let tail = '';
-      try {
-        tail = readFileSync(logPath, 'utf8').split('\n').slice(-15).join('\n');
-      } catch {
-        // no log
-      }
-      reject(new Error(`journalnode exited (${code ?? signal}) before it was ready:\n${tail}`));
-    });
-  });
-}
+/** The ready line of a JournalNode. */
+const readyLine = /^journalnode: id=\S+ rpc=\S+ http=\S+$/m;
 
 /**
  * Start `nodes` JournalNodes (default 3) with short ticks (50 ms, election after 10 ticks) and
@@ -196,7 +121,6 @@ export async function startJournalCluster(options: JournalClusterOptions = {}): 
   const dataDirs = ids.map((id) => join(baseDir, id));
   const initialCluster = ids.map((id, i) => `${id}=${rpcAddresses[i]}`).join(',');
   const env = options.env ?? {};
-  const slots: Slot[] = ids.map(() => ({ child: undefined, exited: Promise.resolve(), exitCode: undefined }));
 
   const argsOf = (i: number, restart: RestartOptions): string[] => [
     '--id', ids[i]!,
@@ -212,9 +136,14 @@ export async function startJournalCluster(options: JournalClusterOptions = {}): 
     ...(restart.extraArgs ?? []),
   ];
   const logPath = (i: number): string => join(baseDir, `${ids[i]}.log`);
-  const running = (i: number): boolean => {
-    const slot = slots[i]!;
-    return slot.child !== undefined && slot.exitCode === undefined && slot.child.signalCode === null;
+  const processes = ids.map(
+    (id, i) =>
+      new ManagedProcess({ name: id, command: process.execPath, args: [journalnodeBin, ...argsOf(i, {})], cwd: projectRoot, env, logPath: logPath(i), readyLine, startTimeoutMs: nodeStartTimeoutMs, ownProcessGroup: false }),
+  );
+  const running = (i: number): boolean => processes[i]!.running;
+  const start = async (i: number, restart: RestartOptions): Promise<void> => {
+    processes[i]!.respec({ args: [journalnodeBin, ...argsOf(i, restart)] });
+    await processes[i]!.start();
   };
   const assertIndex = (i: number): void => {
     if (!Number.isInteger(i) || i < 0 || i >= count) throw new RangeError(`no node ${i}`);
@@ -235,24 +164,24 @@ export async function startJournalCluster(options: JournalClusterOptions = {}): 
     baseDir,
     async kill(i, signal = 'SIGKILL') {
       assertIndex(i);
-      const slot = slots[i]!;
-      if (slot.child === undefined || !live.has(slot.child)) return;
+      const proc = processes[i]!;
+      if (!proc.running) return;
       if (signal !== 'SIGKILL' && signal !== 'SIGTERM' && signal !== 'SIGINT') throw new RangeError(`kill with ${signal}: use pause/resume`);
-      slot.child.kill(signal);
-      await slot.exited;
+      proc.signal(signal);
+      await proc.exited;
     },
     async restart(i, restart = {}) {
       assertIndex(i);
-      if (slots[i]!.child !== undefined && live.has(slots[i]!.child!)) throw new Error(`${ids[i]} is still running`);
-      await spawnNode(argsOf(i, restart), logPath(i), env, slots[i]!);
+      if (running(i)) throw new Error(`${ids[i]} is still running`);
+      await start(i, restart);
     },
     pause(i) {
       assertIndex(i);
-      slots[i]!.child?.kill('SIGSTOP');
+      processes[i]!.pause();
     },
     resume(i) {
       assertIndex(i);
-      slots[i]!.child?.kill('SIGCONT');
+      processes[i]!.resume();
     },
     async wipe(i) {
       assertIndex(i);
@@ -260,7 +189,7 @@ export async function startJournalCluster(options: JournalClusterOptions = {}): 
       await rm(dataDirs[i]!, { recursive: true, force: true });
     },
     isRunning: running,
-    exitCode: (i) => slots[i]!.exitCode,
+    exitCode: (i) => (running(i) ? undefined : processes[i]!.exit?.code),
     status,
     async leaderIndex(timeoutMs = leaderTimeoutMs) {
       return waitFor(
@@ -278,19 +207,13 @@ export async function startJournalCluster(options: JournalClusterOptions = {}): 
     },
     logPath,
     async stop() {
-      for (const slot of slots) {
-        if (slot.child !== undefined && live.has(slot.child)) {
-          slot.child.kill('SIGCONT');
-          slot.child.kill('SIGKILL');
-        }
-      }
-      await Promise.all(slots.map((slot) => slot.exited));
+      await Promise.all(processes.map((proc) => proc.kill()));
       if (process.env['QJ_KEEP_DATA'] === undefined && options.dataDir === undefined) await rm(baseDir, { recursive: true, force: true });
     },
   };
 
   try {
-    await Promise.all(ids.map((_, i) => spawnNode(argsOf(i, {}), logPath(i), env, slots[i]!)));
+    await Promise.all(ids.map((_, i) => start(i, {})));
     await cluster.leaderIndex();
   } catch (error) {
     await cluster.stop();
