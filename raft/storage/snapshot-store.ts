@@ -296,13 +296,12 @@ class FileSnapshotStore implements SnapshotStore {
    * into snapshot after snapshot (a JournalNode's finalized segments) is read once, not at
    * every snapshot. At most {@link CHECKSUM_CACHE_ENTRIES_MAX} identities are kept.
    */
-  private async cachedChecksum(path: string): Promise<{ bytes: number; crc32c: number }> {
-    const identity = (await this.fs.stat(path)).identity;
+  private async cachedChecksum(h: FileHandle, identity: string | undefined): Promise<{ bytes: number; crc32c: number }> {
     const cached = identity === undefined ? undefined : this.checksums.get(identity);
     if (cached !== undefined) return cached;
-    const computed = await this.checksum(path);
+    const computed = await this.checksumOf(h);
     // Keep the answer only if the file did not change while it was read.
-    if (identity !== undefined && (await this.fs.stat(path)).identity === identity) {
+    if (identity !== undefined && (await this.fs.stat(h.path)).identity === identity) {
       if (this.checksums.size >= CHECKSUM_CACHE_ENTRIES_MAX) this.checksums.delete(this.checksums.keys().next().value!);
       this.checksums.set(identity, computed);
     }
@@ -313,19 +312,24 @@ class FileSnapshotStore implements SnapshotStore {
   async checksum(path: string): Promise<{ bytes: number; crc32c: number }> {
     const h = await this.fs.open(path, 'r');
     try {
-      const buf = Buffer.allocUnsafe(this.readChunkBytes);
-      let bytes = 0;
-      let crc = 0;
-      for (;;) {
-        const n = await h.read(buf, bytes);
-        if (n === 0) break;
-        crc = crc32c(buf.subarray(0, n), crc);
-        bytes += n;
-      }
-      return { bytes, crc32c: crc };
+      return await this.checksumOf(h);
     } finally {
       await h.close();
     }
+  }
+
+  /** Size and crc32c of an open file from its start. */
+  private async checksumOf(h: FileHandle): Promise<{ bytes: number; crc32c: number }> {
+    const buf = Buffer.allocUnsafe(this.readChunkBytes);
+    let bytes = 0;
+    let crc = 0;
+    for (;;) {
+      const n = await h.read(buf, bytes);
+      if (n === 0) break;
+      crc = crc32c(buf.subarray(0, n), crc);
+      bytes += n;
+    }
+    return { bytes, crc32c: crc };
   }
 
   async verify(info: SnapshotInfo): Promise<void> {
@@ -336,7 +340,11 @@ class FileSnapshotStore implements SnapshotStore {
   }
 
   /** Relative paths of the regular files under `root`, and its subdirectories (deepest first). */
-  private async walk(root: string, prefix = '', out = { files: [] as string[], dirs: [] as string[] }): Promise<{ files: string[]; dirs: string[] }> {
+  private async walk(
+    root: string,
+    prefix = '',
+    out = { files: [] as string[], dirs: [] as string[], identities: new Map<string, string | undefined>() },
+  ): Promise<{ files: string[]; dirs: string[]; identities: Map<string, string | undefined> }> {
     for (const name of await this.fs.readdir(join(root, prefix))) {
       const rel = prefix === '' ? name : `${prefix}/${name}`;
       const st = await this.fs.stat(join(root, rel));
@@ -345,6 +353,7 @@ class FileSnapshotStore implements SnapshotStore {
         out.dirs.push(rel);
       } else {
         out.files.push(rel);
+        out.identities.set(rel, st.identity);
       }
     }
     return out;
@@ -393,18 +402,17 @@ class FileSnapshotStore implements SnapshotStore {
   /** Checksum and fsync the files a writer left in `dir`, write meta.json, install. */
   async publishLocal(dir: string, meta: SnapshotMeta): Promise<SnapshotInfo> {
     try {
-      const { files: names, dirs } = await this.walk(dir);
+      const { files: names, dirs, identities } = await this.walk(dir);
       const files: SnapshotFileInfo[] = [];
       for (const rel of names) {
         checkFileName(rel);
-        const path = join(dir, rel);
-        const h = await this.fs.open(path, 'r');
+        const h = await this.fs.open(join(dir, rel), 'r');
         try {
           await h.sync();
+          files.push({ name: rel, ...(await this.cachedChecksum(h, identities.get(rel))) });
         } finally {
           await h.close();
         }
-        files.push({ name: rel, ...(await this.cachedChecksum(path)) });
       }
       files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       const manifest: SnapshotManifest = { meta, files };
