@@ -241,7 +241,8 @@ test('journal replicas - random command sequences: replicas and snapshot restore
       t.deepEqual(rest, expected);
       assertSameTree(t, treeC, treeA);
     }),
-    { numRuns: 15 },
+    { numRuns: 40 },
   );
-  t.true(applied > 15, `only ${applied} batches applied: the generator barely exercises appends`);
+  // 40 runs give about 80 applied batches (15 runs gave 14 to 41 across seeds, a flaky floor).
+  t.true(applied > 30, `only ${applied} batches applied: the generator barely exercises appends`);
 });
