@@ -16,10 +16,10 @@
  * then the JournalNodes; SIGKILL for anything that does not stop in time.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ManagedProcess } from './managed-process.ts';
+import { freePort, portIsFree } from './ports.ts';
 import { acquirePidLock, PidLockHeldError } from '../journalnode/pid-lock.ts';
 
 /** The project root (where bin/ and examples/ are). */
@@ -147,26 +147,7 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
-/** A free TCP port on `host` (bound then released). */
-export async function freePort(host: string): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen({ host, port: 0 }, () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolvePort(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-/** True when `port` can be bound on `host` now. */
-export async function portIsFree(host: string, port: number): Promise<boolean> {
-  return new Promise((resolveFree) => {
-    const server = createServer();
-    server.once('error', () => resolveFree(false));
-    server.listen({ host, port, exclusive: true }, () => server.close(() => resolveFree(true)));
-  });
-}
+export { freePort, portIsFree } from './ports.ts';
 
 /** Write a file atomically (temp then rename). */
 function writeFileAtomic(path: string, text: string): void {
