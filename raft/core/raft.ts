@@ -222,7 +222,9 @@ export class Raft {
     if (entries.length === 0 && !sendIfEmpty) return false;
     // The follower cannot commit past what this message makes it hold.
     const commit = Math.min(this.log.committed, prevIndex + entries.length);
-    this.#send({ type: 'MsgApp', to, index: prevIndex, logTerm: prevTerm, entries, commit });
+    // The follower is known to hold prevIndex: its answer to an empty append would say only that.
+    const commitOnly = entries.length === 0 && pr.state === 'replicate' && prevIndex === pr.match;
+    this.#send({ type: 'MsgApp', to, index: prevIndex, logTerm: prevTerm, entries, commit, commitOnly });
     pr.sentCommit = Math.max(pr.sentCommit, commit);
     pr.updateOnEntriesSend(entries.length, entriesBytes(entries), pr.next);
     return true;
@@ -652,6 +654,7 @@ export class Raft {
     }
     const lastNewIndex = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
     if (lastNewIndex !== null) {
+      if (m.commitOnly) return;
       this.#send({ type: 'MsgAppResp', to: m.from, index: lastNewIndex });
       return;
     }

@@ -120,6 +120,12 @@ export interface Message {
   readonly snapshot: Snapshot | null;
   /** MsgReadIndex/Resp, heartbeats: request context; MsgVote: `transfer` marker bytes when forced. */
   readonly context: Uint8Array;
+  /**
+   * MsgApp without entries sent only to carry a new commit index, to a follower the leader knows
+   * holds `index` (replicating, match = index): a follower that accepts it does not answer, since
+   * the answer would tell the leader nothing. A rejection is still answered.
+   */
+  readonly commitOnly: boolean;
 }
 
 export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader';
@@ -278,6 +284,7 @@ export function makeMessage(fields: Partial<Message> & Pick<Message, 'groupId' |
     rejectHint: 0,
     snapshot: null,
     context: EMPTY_BYTES,
+    commitOnly: false,
     ...fields,
   };
 }

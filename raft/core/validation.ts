@@ -40,7 +40,8 @@ export function messageProblem(m: Message, selfId: NodeId, groupId: string): str
   if (!isIndex(m.term) || !isIndex(m.logTerm) || !isIndex(m.index) || !isIndex(m.commit) || !isIndex(m.rejectHint)) {
     return 'bad numbers';
   }
-  if (!(m.context instanceof Uint8Array) || !Array.isArray(m.entries)) return 'bad fields';
+  if (!(m.context instanceof Uint8Array) || !Array.isArray(m.entries) || typeof m.commitOnly !== 'boolean') return 'bad fields';
+  if (m.commitOnly && (m.type !== 'MsgApp' || m.entries.length > 0)) return 'commit-only on a message that is not an empty MsgApp';
   if (m.term === 0 && m.type !== 'MsgProp' && m.type !== 'MsgReadIndex') return `${m.type} without a term`;
   for (const entry of m.entries) if (!isEntry(entry)) return 'bad entry';
   if (m.type === 'MsgApp') {

@@ -101,6 +101,7 @@ export function encodeMessage(m: Message): WireMessage {
     reject: m.reject,
     rejectHint: m.rejectHint,
     context: m.context,
+    commitOnly: m.commitOnly,
   };
   if (m.snapshot !== null) wire.snapshot = { meta: encodeSnapshotMeta(m.snapshot.meta), data: m.snapshot.data };
   return wire;
@@ -145,7 +146,7 @@ export function messageBytesUpperBound(m: Message): number {
     DELIMITED_FIELD_OVERHEAD_BYTES_MAX + // the message inside the batch
     3 * DELIMITED_FIELD_OVERHEAD_BYTES_MAX + // group id, from, to
     3 * (m.groupId.length + m.from.length + m.to.length) +
-    7 * VARINT_FIELD_BYTES_MAX + // type, term, logTerm, index, commit, reject, rejectHint
+    8 * VARINT_FIELD_BYTES_MAX + // type, term, logTerm, index, commit, reject, rejectHint, commitOnly
     DELIMITED_FIELD_OVERHEAD_BYTES_MAX +
     m.context.length;
   for (const e of m.entries) {
@@ -265,6 +266,8 @@ export function decodeMessage(w: WireMessageOutput | null | undefined, field = '
   const entriesIn: unknown = w.entries;
   if (!Array.isArray(entriesIn)) throw new WireFormatError(`${field}.entries`, 'not a list');
   const entries = (entriesIn as WireEntryOutput[]).map((e, i) => decodeEntry(e, `${field}.entries[${i}]`));
+  const commitOnly = decodeBoolean(w.commitOnly, `${field}.commitOnly`);
+  if (commitOnly && (type !== 'MsgApp' || entries.length > 0)) throw new WireFormatError(`${field}.commitOnly`, `set on ${type} with ${entries.length} entries`);
   let snapshot: Snapshot | null = null;
   const wireSnapshot = w.snapshot;
   if (wireSnapshot !== null && wireSnapshot !== undefined) {
@@ -290,6 +293,7 @@ export function decodeMessage(w: WireMessageOutput | null | undefined, field = '
     rejectHint: decodeUint64(w.rejectHint, `${field}.rejectHint`),
     snapshot,
     context: decodeBytes(w.context, `${field}.context`),
+    commitOnly,
   };
 }
 

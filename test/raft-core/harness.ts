@@ -71,6 +71,7 @@ export function describe(m: Message): string {
   else if (m.reject) parts.push(`reject hint=${m.rejectHint}@${m.logTerm}`);
   if (m.snapshot !== null) parts.push(`snap=${m.snapshot.meta.index}@${m.snapshot.meta.term}`);
   if (m.context.length > 0) parts.push(`ctx=${text(m.context)}`);
+  if (m.commitOnly) parts.push('commit-only');
   return parts.join(' ');
 }
 

@@ -221,3 +221,38 @@ test('raft-core - a MsgApp with non-contiguous entries is dropped and counted', 
   t.is(c.node('b').status().messagesDropped, 1);
   t.is(c.node('b').status().lastIndex, 2);
 });
+
+test('raft-core - commit-only appends to a replicating follower are not answered; the follower still commits', (t) => {
+  const c = new Cluster(['a', 'b', 'c']);
+  c.elect('a');
+  for (const data of ['x', 'y', 'z']) c.propose('a', data);
+  const toB = c.transcript.filter((line) => line.startsWith('a->b MsgApp '));
+  const commitOnly = toB.filter((line) => line.endsWith(' commit-only'));
+  t.true(commitOnly.length >= 3, toB.join('\n'));
+  t.true(commitOnly.every((line) => !line.includes('[')), 'a commit-only append carries no entries');
+  // Every other append is answered, the commit-only ones are not.
+  t.is(c.transcript.filter((line) => line.startsWith('b->a MsgAppResp')).length, toB.length - commitOnly.length);
+  t.is(commit(c, 'b'), commit(c, 'a'));
+  t.deepEqual(c.appliedData('b'), ['x', 'y', 'z']);
+});
+
+test('raft-core - a commit-only append the follower cannot match is answered with a rejection', (t) => {
+  const c = new Cluster(['a', 'b']);
+  c.elect('a');
+  const b = c.node('b');
+  const last = b.status().lastIndex;
+  const base = { groupId: 'g1', type: 'MsgApp', from: 'a', to: 'b', term: 2, commitOnly: true } as const;
+  b.step(makeMessage({ ...base, index: last, logTerm: 2, commit: last }));
+  t.is(b.status().messagesDropped, 0);
+  if (b.hasReady()) {
+    const rd = b.ready();
+    t.deepEqual([...rd.messages, ...rd.messagesAfterPersist].filter((m) => m.type === 'MsgAppResp'), [], 'an accepted commit-only append is not answered');
+    b.advance(rd);
+  }
+  // An index b does not hold: b must say so, or the leader would never learn it.
+  b.step(makeMessage({ ...base, index: last + 5, logTerm: 2, commit: last }));
+  const answers = b.ready().messagesAfterPersist.filter((m) => m.type === 'MsgAppResp');
+  t.is(answers.length, 1);
+  t.true(answers[0]!.reject);
+  t.is(answers[0]!.rejectHint, last);
+});

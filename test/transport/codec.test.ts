@@ -45,8 +45,9 @@ const anyMessage: fc.Arbitrary<Message> = fc
     rejectHint: uint,
     snapshot,
     context: bytes,
+    commitOnly: fc.boolean(),
   })
-  .map((m) => ({ ...m, snapshot: m.type === 'MsgSnap' ? m.snapshot : null }));
+  .map((m) => ({ ...m, snapshot: m.type === 'MsgSnap' ? m.snapshot : null, commitOnly: m.commitOnly && m.type === 'MsgApp' && m.entries.length === 0 }));
 
 /** Bytes as plain arrays, so ava compares values, not Buffer vs Uint8Array. */
 function plain(m: Message): unknown {
@@ -97,6 +98,9 @@ test('codec - unsafe integers, unknown enums, bad ids and misplaced snapshots ar
   t.throws(() => decodeWire({ snapshot: { meta: { index: 1, term: 1, confState: {} }, data: Buffer.alloc(0) } }), { message: /snapshot/ });
   t.throws(() => decodeWire({ type: 'MSG_SNAP' }), { message: /snapshot/ });
   t.throws(() => decodeWire({ type: 'MSG_SNAP', snapshot: { data: Buffer.alloc(1) } }), { message: /snapshot\.meta/ });
+  t.throws(() => decodeWire({ type: 'MSG_HEARTBEAT', commitOnly: true }), { instanceOf: WireFormatError, message: /commitOnly/ });
+  t.throws(() => decodeWire({ commitOnly: true, entries: [{ term: 1, index: 1, type: 'ENTRY_TYPE_NORMAL' }] }), { instanceOf: WireFormatError, message: /commitOnly/ });
+  t.is(decodeWire({ commitOnly: true }).commitOnly, true);
   t.notThrows(() => decodeWire({ term: '9007199254740991' }));
 });
 

@@ -22,6 +22,10 @@ export interface Message {
   'rejectHint'?: (number | string | Long);
   'snapshot'?: (_qjournal_raft_v1_Snapshot | null);
   'context'?: (Buffer | Uint8Array | string);
+  /**
+   * MSG_APP without entries that only carries a commit index: accepted, it is not answered.
+   */
+  'commitOnly'?: (boolean);
   '_snapshot'?: "snapshot";
 }
 
@@ -42,5 +46,9 @@ export interface Message__Output {
   'rejectHint': (number);
   'snapshot'?: (_qjournal_raft_v1_Snapshot__Output | null);
   'context': (Buffer);
+  /**
+   * MSG_APP without entries that only carries a commit index: accepted, it is not answered.
+   */
+  'commitOnly': (boolean);
   '_snapshot'?: "snapshot";
 }
