@@ -202,6 +202,8 @@ export function formatReport(report: BenchReport): string {
       `standby tail lag at ${integer(tail.offeredEditsPerSecond)} edits/s offered (${integer(tail.achievedEditsPerSecond)} achieved, ${integer(tail.edits)} edits measured): ` +
         `p50 ${ms(tail.lag.p50Ms)} ms, p99 ${ms(tail.lag.p99Ms)} ms, p99.9 ${ms(tail.lag.p999Ms)} ms (target p99 < 10 ms) ${verdict(targets['tailLagP99Under10Ms'])}`,
       `  write acknowledgement at that rate: p50 ${ms(tail.writeLatency.p50Ms)} ms, p99 ${ms(tail.writeLatency.p99Ms)} ms`,
+      `  CPU meanwhile: the machine ${integer(tail.cpu.machineBusyPercent)}% busy (all cores); % of one core: JournalNodes ${integer(tail.cpu.journalNodesPercent)}, ` +
+        `writer ${integer(tail.cpu.writerPercent)}, tail reader ${integer(tail.cpu.tailReaderPercent)}`,
     );
   }
   const jf = results.journal.failover;

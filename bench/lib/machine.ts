@@ -112,6 +112,27 @@ export function readProcess(pid: number): ProcessReading | undefined {
   }
 }
 
+/** CPU time of the whole machine so far, in clock ticks summed over every core (/proc/stat). */
+export interface MachineCpuReading {
+  /** Ticks not idle and not waiting for I/O. */
+  readonly busyTicks: number;
+  readonly totalTicks: number;
+}
+
+export function readMachineCpu(): MachineCpuReading {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+  return { busyTicks: total - idle, totalTicks: total };
+}
+
+/** Share of the machine's CPU (all cores) that was busy between two readings, percent. */
+export function machineBusyPercent(before: MachineCpuReading, after: MachineCpuReading): number {
+  const total = after.totalTicks - before.totalTicks;
+  return total > 0 ? (100 * (after.busyTicks - before.busyTicks)) / total : 0;
+}
+
 /** Pids of this process's children whose command line contains `needle`. */
 export function childPidsMatching(needle: string): number[] {
   const out: number[] = [];

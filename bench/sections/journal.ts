@@ -14,7 +14,7 @@ import type { JournalWriter, QuorumJournalManager } from '../../libqjm/index.ts'
 import { LatencyRecorder, type LatencySummary } from '../lib/histogram.ts';
 import { runPaced, runWindowed, type ThroughputResult } from '../lib/drivers.ts';
 import { ScriptProcess } from '../lib/child.ts';
-import { CostMeter, readProcess, type CostPerEdit, type ProcessReading } from '../lib/machine.ts';
+import { CostMeter, machineBusyPercent, readMachineCpu, readProcess, type CostPerEdit, type ProcessReading } from '../lib/machine.ts';
 import { benchJournalId, type BenchJournalCluster } from '../lib/journal-cluster.ts';
 import type { BenchSettings } from '../lib/settings.ts';
 
@@ -126,6 +126,12 @@ export interface TailLagResult {
   readonly writeLatency: LatencySummary;
   /** Edits whose lag was measured. */
   readonly edits: number;
+  /**
+   * CPU over the paced run: the machine's busy share (all cores, percent), and the JournalNodes',
+   * the writer's (this process) and the tail reader's CPU time, percent of one core. A machine near
+   * 100% busy queues every process behind the others, which the lag's tail shows.
+   */
+  readonly cpu: { readonly machineBusyPercent: number; readonly journalNodesPercent: number; readonly writerPercent: number; readonly tailReaderPercent: number };
 }
 
 const hrtimeMs = (): number => Number(process.hrtime.bigint()) / 1e6;
@@ -158,6 +164,11 @@ export async function journalTailLag(bench: BenchWriter, cluster: BenchJournalCl
 
     const ackMs = new Float64Array(capacity);
     const measuredFrom = { txid: Number.MAX_SAFE_INTEGER };
+    const cpuSecondsOf = (pids: readonly number[]): number => pids.reduce((sum, pid) => sum + (readProcess(pid)?.cpuSeconds ?? 0), 0);
+    const machineBefore = readMachineCpu();
+    const nodesBefore = cpuSecondsOf(cluster.pids);
+    const readerBefore = cpuSecondsOf([reader.pid]);
+    const writerBefore = process.cpuUsage();
     const startedMs = performance.now();
     const paced = await runPaced(
       (count) => {
@@ -169,6 +180,14 @@ export async function journalTailLag(bench: BenchWriter, cluster: BenchJournalCl
       },
       { editsPerSecond: settings.tailEditsPerSecond, durationMs: totalMs, editsPerCallMax: 1000, backlogEditsMax: settings.tailEditsPerSecond },
     );
+    const elapsedS = (performance.now() - startedMs) / 1000;
+    const writerUsage = process.cpuUsage(writerBefore);
+    const cpu = {
+      machineBusyPercent: machineBusyPercent(machineBefore, readMachineCpu()),
+      journalNodesPercent: (100 * (cpuSecondsOf(cluster.pids) - nodesBefore)) / elapsedS,
+      writerPercent: (100 * ((writerUsage.user + writerUsage.system) / 1e6)) / elapsedS,
+      tailReaderPercent: (100 * (cpuSecondsOf([reader.pid]) - readerBefore)) / elapsedS,
+    };
     const last = writer.nextTxId - 1;
     const done = reader.waitForLine((line) => line === 'tail: done', tailReaderTimeoutMs, 'the tail reader to finish');
     reader.send(`until ${last}`);
@@ -187,6 +206,7 @@ export async function journalTailLag(bench: BenchWriter, cluster: BenchJournalCl
       lag: lag.summary(),
       writeLatency: paced.latency,
       edits: lag.count,
+      cpu,
     };
   } finally {
     await reader.kill();

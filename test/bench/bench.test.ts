@@ -78,6 +78,8 @@ test('bench - a quick run reports every figure as one JSON object on its last li
     'results.journal.throughput.batch1000.serverCpuMicrosPerEdit',
     'results.journal.latency.p50Ms',
     'results.journal.tailLag.lag.p99Ms',
+    'results.journal.tailLag.cpu.machineBusyPercent',
+    'results.journal.tailLag.cpu.journalNodesPercent',
     'results.journal.footprint.diskBytesPerEditByte',
     'results.journal.failover.medianMs',
     'results.etcd.throughput.puts.editsPerSecond',
