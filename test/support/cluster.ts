@@ -1,8 +1,8 @@
 /**
  * Test support: a cluster of real `./bin/journalnode` child processes on free loopback ports.
  *
- * Ports are picked before the start (bind port 0, close) so a restarted node keeps its
- * addresses. Each node logs (pino JSON) to `<baseDir>/<id>.log`; its data directory is
+ * Ports are picked before the start (deploy/ports.ts: below the ephemeral range, reserved) so a
+ * restarted node keeps its addresses. Each node logs (pino JSON) to `<baseDir>/<id>.log`; its data directory is
  * `<baseDir>/<id>`. Children run with `--exit-with-parent` and are SIGKILLed when this process
  * exits, so none outlives the test.
  */

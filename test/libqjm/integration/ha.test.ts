@@ -16,10 +16,40 @@ import { EpochFencedError } from '../../../libqjm/errors.ts';
 import { waitFor } from '../../support/wait.ts';
 import { etcdAvailability, startEtcd } from '../../support/etcd.ts';
 import { startCluster } from './cluster-handle.ts';
+import type { JournalCluster } from './cluster-handle.ts';
+import type { Logger } from '../../../libqjm/log.ts';
+import { readFileSync } from 'node:fs';
+
+/** A logger that keeps lines in memory, shown only when a wait fails (see waitLogged). */
+function memoryLogger(lines: string[]): Logger {
+  const at = (level: string) => (fields: object, message?: string): void => {
+    if (lines.length < 2000) lines.push(`${new Date().toISOString()} ${level} ${message ?? ''} ${JSON.stringify(fields)}`);
+  };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** waitFor that, on timeout, logs the masters' lines and the end of each JournalNode's log. */
+async function waitLogged(t: ExecutionContext, cluster: JournalCluster, lines: readonly string[], condition: () => boolean, what: string): Promise<void> {
+  try {
+    await waitFor(condition, { what });
+  } catch (error) {
+    for (const line of lines.slice(-200)) t.log(line);
+    for (let i = 0; i < cluster.ids.length; i++) {
+      let text = '';
+      try {
+        text = readFileSync(cluster.logPath(i), 'utf8');
+      } catch {
+        text = '(no log)';
+      }
+      t.log(`--- ${cluster.ids[i]} log, last lines:\n${text.split('\n').slice(-40).join('\n')}`);
+    }
+    throw error;
+  }
+}
 
 const namespace = { nsId: 'ns-it', clusterId: 'cluster-it', blockPoolId: 'bp', layoutVersion: 1 };
 
-function master(t: ExecutionContext, qjm: QuorumJournalManager, election: ElectionHook, candidate: string) {
+function master(t: ExecutionContext, qjm: QuorumJournalManager, election: ElectionHook, candidate: string, log?: Logger) {
   const state: string[] = [];
   const reasons: StandbyReason[] = [];
   let writer: JournalWriter | undefined;
@@ -32,6 +62,7 @@ function master(t: ExecutionContext, qjm: QuorumJournalManager, election: Electi
       writer = activeWriter;
     },
     onStandby: (reason) => void reasons.push(reason),
+    ...(log === undefined ? {} : { log }),
   });
   t.teardown(() => controller.stop());
   return { controller, state, reasons, writer: () => writer };
@@ -87,10 +118,12 @@ test.serial('ha integration - lease expiry while writing: the old writer is fenc
 test.serial('ha integration - the active JournalNode leader is killed: the active master keeps writing', async (t) => {
   const { cluster, manager } = await startCluster(t);
   await manager().format(namespace);
-  const qjmA = manager();
-  const a = master(t, qjmA, new JournalElection({ qjm: qjmA, ttlMs: 5000 }), 'master-a');
+  const lines: string[] = [];
+  const log = memoryLogger(lines);
+  const qjmA = manager({ log });
+  const a = master(t, qjmA, new JournalElection({ qjm: qjmA, ttlMs: 5000, log }), 'master-a', log);
   a.controller.start();
-  await waitFor(() => a.controller.state === 'active', { what: 'a active' });
+  await waitLogged(t, cluster, lines, () => a.controller.state === 'active', 'a active');
   await writeEdits(a.writer()!, 10);
   await cluster.kill(cluster.rpcAddresses.indexOf(qjmA.routes.leader!), 'SIGKILL');
   await writeEdits(a.writer()!, 10);
