@@ -56,3 +56,32 @@ export function deferred<T>(): Deferred<T> {
 export function isAborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
 }
+
+/**
+ * `promise`, or a rejection with {@link AbortedError} as soon as `signal` aborts (the promise
+ * itself keeps running; its outcome is then ignored).
+ */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(new AbortedError('aborted', { cause: signal.reason }));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      promise.catch(() => undefined);
+      reject(new AbortedError('aborted', { cause: signal.reason }));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

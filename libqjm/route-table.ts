@@ -9,7 +9,7 @@
  */
 import { NotLeaderError, UnavailableError, AbortedError, NoQuorumError, RpcError } from './errors.ts';
 import type { Clock } from './clock.ts';
-import { abortableDelay, monotonicClock } from './clock.ts';
+import { abortable, abortableDelay, isAborted, monotonicClock } from './clock.ts';
 
 /** What the table knows. Immutable: every decision returns a new state. */
 export interface RouteState {
@@ -213,10 +213,11 @@ export class RouteTable {
       const address = this.target();
       tried.push(address);
       try {
-        const result = await attempt(address, Math.min(attemptTimeoutMs, remainingMs));
+        const result = await abortable(attempt(address, Math.min(attemptTimeoutMs, remainingMs)), options.signal);
         if (options.leaderOnly) this.leaderConfirmed(address);
         return result;
       } catch (error) {
+        if (error instanceof AbortedError && isAborted(options.signal)) throw new AbortedError(`${options.what}: aborted`, { cause: options.signal?.reason });
         lastError = error;
         const outcome = this.failed(address, error);
         if (outcome.kind === 'fail') throw error;

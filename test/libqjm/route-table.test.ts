@@ -9,7 +9,7 @@ import {
   pickTarget,
   RouteTable,
 } from '../../libqjm/route-table.ts';
-import { NotLeaderError, UnavailableError, EpochFencedError, RpcError, NoQuorumError } from '../../libqjm/errors.ts';
+import { AbortedError, NotLeaderError, UnavailableError, EpochFencedError, RpcError, NoQuorumError } from '../../libqjm/errors.ts';
 import type { RouteState } from '../../libqjm/route-table.ts';
 
 const nodes = ['a:1', 'b:2', 'c:3'];
@@ -125,4 +125,21 @@ test('route table - invoke rethrows a non-retryable answer at once', async (t) =
     { instanceOf: EpochFencedError },
   );
   t.is(calls, 1);
+});
+
+test('route table - an abort ends invoke at once, even while an attempt is in flight', async (t) => {
+  const table = new RouteTable({ nodes });
+  const controller = new AbortController();
+  let started = false;
+  const invoked = table.invoke(
+    () => {
+      started = true;
+      return new Promise<never>(() => undefined); // an attempt that never answers
+    },
+    { timeoutMs: 60_000, what: 'stuck', leaderOnly: false, signal: controller.signal },
+  );
+  t.true(started);
+  controller.abort(new Error('caller gone'));
+  const error = await t.throwsAsync(invoked, { instanceOf: AbortedError });
+  t.regex(error.message, /stuck: aborted/);
 });
