@@ -136,6 +136,10 @@ export class PeerStream {
     this.call = call;
     this.state = 'open';
     call.on('data', (ack: StreamAck__Output) => this.onAck(call, ack));
+    // The receiver answers the headers at once (acks are lazy): the link works.
+    call.on('metadata', () => {
+      if (call === this.call) this.backoff.success();
+    });
     call.on('drain', () => {
       if (call !== this.call) return;
       this.writeBlocked = false;

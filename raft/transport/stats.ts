@@ -9,6 +9,8 @@ export interface TransportStats {
   /** Messages handed to `onMessages` (stream messages and installed MsgSnaps). */
   receivedMessages: number;
   receivedBatches: number;
+  /** Acknowledgements written to peers' streams (cumulative, lazy: see stream-receiver.ts). */
+  sentAcks: number;
   /** Encoded bytes of every request the server side received (before decoding). */
   receivedBytes: number;
   /** Outbound messages dropped because the peer's send queue was full. */
@@ -45,6 +47,7 @@ export function newTransportStats(): TransportStats {
     sentBytes: 0,
     receivedMessages: 0,
     receivedBatches: 0,
+    sentAcks: 0,
     receivedBytes: 0,
     droppedQueueFull: 0,
     droppedOversize: 0,

@@ -2,7 +2,13 @@
  * The inbound half of the peer links: serves `Stream` calls. Each batch is checked whole
  * (sequence, every field of every message) before any of it is delivered; a malformed batch
  * ends the call with INVALID_ARGUMENT. Messages of another group or for another node are
- * dropped and counted. Acknowledgements are coalesced to one write per call per turn.
+ * dropped and counted.
+ *
+ * Acknowledgements are cumulative and lazy: one is written once {@link ACK_BYTES_MIN} payload
+ * bytes arrived since the last (at the next turn), or {@link ACK_DELAY_MS} after the first batch
+ * it would cover. They only release the sender's memory bound (sendQueueBytesMax, 64 MiB by
+ * default), so an answer per batch would be a message per message for nothing: at one small
+ * batch per write it was a third of the messages on the link.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Message, NodeId } from '../core/types.ts';
@@ -13,6 +19,13 @@ import type { StreamAck } from './generated/qjournal/raft/v1/StreamAck.ts';
 import type { TransportStats } from './stats.ts';
 
 type ServerStreamCall = grpc.ServerDuplexStream<MessageBatch__Output, StreamAck>;
+
+/** Entry bytes received since the last acknowledgement that make the next one go at once. */
+export const ACK_BYTES_MIN = 256 * 1024;
+/** Longest wait of a received batch for its acknowledgement, ms. */
+export const ACK_DELAY_MS = 20;
+/** Bytes a message counts for besides its entries' data (ack accounting only). */
+const ACK_MESSAGE_BYTES = 64;
 
 export interface StreamReceiverOptions {
   readonly id: NodeId;
@@ -35,13 +48,24 @@ export class StreamReceiver {
       return;
     }
     this.calls.add(call);
+    // Answer the headers now: the sender learns the link works without waiting for an ack.
+    call.sendMetadata(new grpc.Metadata());
     let expectedSequence = 1;
     let failed = false;
     let ackSequence = 0;
-    let ackScheduled = false;
+    let ackedSequence = 0;
+    let unackedBytes = 0;
+    let ackImmediate: NodeJS.Immediate | undefined;
+    let ackTimer: NodeJS.Timeout | undefined;
     const sendAck = (): void => {
-      ackScheduled = false;
-      if (failed || call.writableEnded || call.destroyed) return;
+      if (ackImmediate !== undefined) clearImmediate(ackImmediate);
+      if (ackTimer !== undefined) clearTimeout(ackTimer);
+      ackImmediate = undefined;
+      ackTimer = undefined;
+      if (failed || call.writableEnded || call.destroyed || ackSequence === ackedSequence) return;
+      unackedBytes = 0;
+      ackedSequence = ackSequence;
+      this.options.stats.sentAcks += 1;
       call.write({ sequence: ackSequence });
     };
     call.on('data', (batch: MessageBatch__Output) => {
@@ -60,10 +84,12 @@ export class StreamReceiver {
         return;
       }
       this.options.stats.receivedBatches += 1;
-      if (!ackScheduled) {
-        ackScheduled = true;
-        setImmediate(sendAck);
+      for (const m of accepted) {
+        unackedBytes += ACK_MESSAGE_BYTES;
+        for (const e of m.entries) unackedBytes += e.data.length;
       }
+      if (unackedBytes >= ACK_BYTES_MIN || process.env['XACK'] === '0') ackImmediate ??= setImmediate(sendAck);
+      else ackTimer ??= setTimeout(sendAck, ACK_DELAY_MS);
       if (accepted.length > 0) {
         this.options.stats.receivedMessages += accepted.length;
         this.options.deliver(accepted);
@@ -77,6 +103,8 @@ export class StreamReceiver {
     });
     call.on('close', () => {
       failed = true;
+      if (ackImmediate !== undefined) clearImmediate(ackImmediate);
+      if (ackTimer !== undefined) clearTimeout(ackTimer);
       this.calls.delete(call);
     });
   }

@@ -5,6 +5,7 @@ import { waitFor } from '../support/wait.ts';
 import { raftV1 } from '../../raft/transport/proto.ts';
 import { encodeMessage } from '../../raft/transport/codec.ts';
 import { connectAll, GROUP, message, msgApp, pseudoRandomBytes, startNode, type TestNode } from './harness.ts';
+import { ACK_BYTES_MIN } from '../../raft/transport/stream-receiver.ts';
 
 const nodes: TestNode[] = [];
 async function node(...args: Parameters<typeof startNode>): Promise<TestNode> {
@@ -114,7 +115,7 @@ test('transport - a restarted peer receives again after reconnect, unreachable r
     { what: 'messages after restart' },
   );
   t.true(b.received.every((m) => m.from === 'a' && m.type === 'MsgApp'));
-  t.true(a.transport.stats().streamFailures >= 1);
+  t.true(a.transport.stats().streamFailures >= 1, JSON.stringify(a.transport.stats()));
 });
 
 test('transport - unreachable is reported for a peer that is down or has no address', async (t) => {
@@ -236,4 +237,25 @@ test('transport - a full send queue drops messages and reports unreachable', asy
     b.received.map((m) => m.entries[0]!.index),
     Array.from({ length: 20 - dropped }, (_, i) => i + 1),
   );
+});
+
+test('transport - acknowledgements are lazy: many small batches, few acks; the sender\'s bound is still released', async (t) => {
+  const [a, b] = [await node('a'), await node('b')];
+  connectAll([a, b]);
+  // One small batch per event-loop turn (one per write in a journal under light load).
+  for (let i = 1; i <= 50; i++) {
+    a.transport.send([msgApp('a', 'b', i)]);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await waitFor(() => b.received.length === 50, { what: 'the small batches' });
+  await waitFor(() => a.transport.stats().pendingBytes['b'] === 0, { what: 'small batches acknowledged (after ACK_DELAY_MS)' });
+  const small = b.transport.stats();
+  t.true(small.receivedBatches >= 40, `batches ${small.receivedBatches}`);
+  t.true(small.sentAcks * 4 <= small.receivedBatches, `${small.sentAcks} acks for ${small.receivedBatches} batches`);
+  // A batch of at least ACK_BYTES_MIN is acknowledged at the next turn, not after the delay.
+  const acksBefore = small.sentAcks;
+  a.transport.send([msgApp('a', 'b', 51, new Uint8Array(ACK_BYTES_MIN))]);
+  await waitFor(() => b.transport.stats().sentAcks > acksBefore, { what: 'the large batch acknowledged' });
+  await waitFor(() => a.transport.stats().pendingBytes['b'] === 0, { what: 'the bound released' });
+  t.is(b.received.length, 51);
 });
