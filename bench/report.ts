@@ -225,7 +225,7 @@ export function formatReport(report: BenchReport): string {
       `footprint: ${footprint.seconds} s at ${integer(footprint.offeredEditsPerSecond)} edits/s (${integer(footprint.achievedEditsPerSecond)} achieved; ack p50 ${ms(footprint.writeLatency.p50Ms)} ms, p99 ${ms(footprint.writeLatency.p99Ms)} ms)`,
     );
     for (const n of footprint.nodes) {
-      lines.push(`  ${n.id.padEnd(5)} RSS ${n.rssEarlyMiB} -> ${n.rssLateMiB} MiB (max ${n.rssMaxMiB}, x${n.rssGrowthRatio.toFixed(3)})   CPU ${n.cpuPercent.toFixed(1)}% of a core`);
+      lines.push(`  ${n.id.padEnd(5)} RSS ${n.rssEarlyMiB} -> ${n.rssLateMiB} MiB (max ${n.rssMaxMiB}, x${n.rssGrowthRatio.toFixed(3)})   CPU ${n.cpuPercent.toFixed(1)}% of a core   full GCs ${n.majorGcPerMinute}/min`);
     }
     lines.push(`  bytes written to storage per edit byte (3 JournalNodes): ${footprint.diskBytesPerEditByte.toFixed(2)}`);
     lines.push(`  flat memory (late/early RSS <= ${flatMemoryGrowthMax}): ${verdict(targets['flatMemory'])}`);

@@ -7,6 +7,7 @@
  * `journalnode: id=<id> rpc=<host:port> http=<host:port>`.
  */
 import { ConfigError, parseArgs } from './config.ts';
+import { tuneGarbageCollector } from './gc-tuning.ts';
 import { startJournalNode, type JournalNodeHandle } from './server.ts';
 import { testHooksFromEnv, TestHookError, type TestHooks } from './test-hooks.ts';
 
@@ -30,6 +31,7 @@ function watchParent(handle: JournalNodeHandle): void {
 
 /** Run the command; resolves with the exit code once the node stopped (or failed to start). */
 export async function main(argv: readonly string[]): Promise<number> {
+  tuneGarbageCollector();
   let parsed;
   try {
     parsed = parseArgs(argv);

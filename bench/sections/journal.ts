@@ -228,6 +228,8 @@ export interface NodeFootprint {
   readonly rssGrowthRatio: number;
   /** CPU time over wall time, percent of one core. */
   readonly cpuPercent: number;
+  /** Full (mark-compact) collections per minute over the run, from the node's /metrics. */
+  readonly majorGcPerMinute: number;
 }
 
 export interface FootprintResult {
@@ -241,6 +243,18 @@ export interface FootprintResult {
 }
 
 const mib = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
+
+/** Bytes of /metrics read at most (the JournalNode's page is a few KiB). */
+const METRICS_BYTES_MAX = 1024 * 1024;
+
+/** Full collections a JournalNode made so far (prom-client's nodejs_gc_duration_seconds, kind major). */
+async function majorGcCount(httpAddress: string): Promise<number> {
+  const response = await fetch(`http://${httpAddress}/metrics`);
+  const text = await response.text();
+  if (!response.ok || text.length > METRICS_BYTES_MAX) throw new Error(`bench: /metrics of ${httpAddress} answered ${response.status} (${text.length} bytes)`);
+  const count = /^nodejs_gc_duration_seconds_count\{kind="major"\} (\d+)/m.exec(text);
+  return count === null ? 0 : Number(count[1]);
+}
 
 function maxRss(readings: readonly ProcessReading[]): number {
   return readings.reduce((max, r) => Math.max(max, r.rssBytes), 1);
@@ -260,6 +274,7 @@ export async function journalFootprint(bench: BenchWriter, cluster: BenchJournal
     });
   };
   sample();
+  const majorGcBefore = await Promise.all(cluster.cluster.httpAddresses.map(majorGcCount));
   const sampler = setInterval(sample, settings.footprintSampleMs);
   const txBefore = writer.nextTxId;
   let paced;
@@ -277,6 +292,7 @@ export async function journalFootprint(bench: BenchWriter, cluster: BenchJournal
     clearInterval(sampler);
   }
   sample();
+  const majorGcAfter = await Promise.all(cluster.cluster.httpAddresses.map(majorGcCount));
   const edits = writer.nextTxId - txBefore;
   let bytes = 0;
   const nodes = samples.map((readings, i): NodeFootprint => {
@@ -293,6 +309,7 @@ export async function journalFootprint(bench: BenchWriter, cluster: BenchJournal
       rssMaxMiB: mib(Math.max(...readings.map((r) => r.rssBytes))),
       rssGrowthRatio: Math.round((late / early) * 1000) / 1000,
       cpuPercent: Math.round(((last.cpuSeconds - first.cpuSeconds) / ((last.atMs - first.atMs) / 1000)) * 1000) / 10,
+      majorGcPerMinute: Math.round(((majorGcAfter[i]! - majorGcBefore[i]!) / ((last.atMs - first.atMs) / 60_000)) * 10) / 10,
     };
   });
   return {
