@@ -15,6 +15,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { ManagedProcess } from '../deploy/managed-process.ts';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { JOURNALNODE_NODE_FLAGS } from '../journalnode/gc-tuning.ts';
 import { freePort } from '../test/support/ports.ts';
 import { join, resolve } from 'node:path';
 import { ConnectProxy, type FaultNetwork } from './fault-proxy.ts';
@@ -211,6 +212,7 @@ export class ChaosCluster {
     const initialCluster = members.map((m) => `${this.slots[m]!.id}=${this.slots[m]!.rpc}`).join(',');
     if (!existsSync(slot.diskControlPath)) writeFileSync(slot.diskControlPath, 'ok\n');
     const args = [
+      ...JOURNALNODE_NODE_FLAGS,
       join(projectRoot, 'bin', 'journalnode'),
       '--id', slot.id,
       '--data', slot.dataDir,

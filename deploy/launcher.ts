@@ -20,6 +20,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ManagedProcess } from './managed-process.ts';
 import { freePort, portIsFree } from './ports.ts';
+import { JOURNALNODE_NODE_FLAGS } from '../journalnode/gc-tuning.ts';
 import { acquirePidLock, PidLockHeldError } from '../journalnode/pid-lock.ts';
 
 /** The project root (where bin/ and examples/ are). */
@@ -298,6 +299,7 @@ async function launch(
         name: jn.id,
         command: process.execPath,
         args: [
+          ...JOURNALNODE_NODE_FLAGS,
           join(projectRoot, 'bin', 'journalnode'),
           '--id', jn.id,
           '--data', join(dataDir, jn.id),

@@ -1,7 +1,9 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { projectRoot } from '../../deploy/launcher.ts';
-import { HEAP_GROWING_PERCENT } from '../../journalnode/gc-tuning.ts';
+import { HEAP_GROWING_PERCENT, JOURNALNODE_NODE_FLAGS } from '../../journalnode/gc-tuning.ts';
 
 function tuneIn(nodeFlags: readonly string[]): string {
   const script = "const { tuneGarbageCollector } = await import('./journalnode/gc-tuning.ts'); console.log(String(tuneGarbageCollector()));";
@@ -14,4 +16,19 @@ test('gc tuning - a JournalNode process grows its heap by a factor of 4 before a
 
 test('gc tuning - a growing factor given on the node command line is left alone', (t) => {
   t.is(tuneIn(['--heap-growing-percent=50']), 'undefined');
+});
+
+test('gc tuning - every way of starting a JournalNode passes the node flags', (t) => {
+  const shebang = readFileSync(join(projectRoot, 'bin', 'journalnode'), 'utf8').split('\n', 1)[0]!;
+  const unit = readFileSync(join(projectRoot, 'deploy', 'systemd', 'journalnode@.service'), 'utf8');
+  const execStart = /^ExecStart=(.*)$/m.exec(unit)?.[1] ?? '';
+  t.true(JOURNALNODE_NODE_FLAGS.length > 0);
+  for (const flag of JOURNALNODE_NODE_FLAGS) {
+    t.true(shebang.includes(` ${flag}`), `bin/journalnode's #! line lacks ${flag}`);
+    t.true(execStart.includes(` ${flag} `), `the systemd unit's ExecStart lacks ${flag}`);
+  }
+  // The launchers in TypeScript import the constant (test/support/cluster.ts, deploy/launcher.ts, chaos/cluster.ts).
+  for (const file of ['test/support/cluster.ts', 'deploy/launcher.ts', 'chaos/cluster.ts']) {
+    t.true(readFileSync(join(projectRoot, file), 'utf8').includes('...JOURNALNODE_NODE_FLAGS'), file);
+  }
 });

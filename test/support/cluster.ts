@@ -10,6 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { ManagedProcess } from '../../deploy/managed-process.ts';
 import { rm } from 'node:fs/promises';
 import { freePort } from './ports.ts';
+import { JOURNALNODE_NODE_FLAGS } from '../../journalnode/gc-tuning.ts';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { waitFor } from './wait.ts';
@@ -138,11 +139,11 @@ export async function startJournalCluster(options: JournalClusterOptions = {}): 
   const logPath = (i: number): string => join(baseDir, `${ids[i]}.log`);
   const processes = ids.map(
     (id, i) =>
-      new ManagedProcess({ name: id, command: process.execPath, args: [journalnodeBin, ...argsOf(i, {})], cwd: projectRoot, env, logPath: logPath(i), readyLine, startTimeoutMs: nodeStartTimeoutMs, ownProcessGroup: false }),
+      new ManagedProcess({ name: id, command: process.execPath, args: [...JOURNALNODE_NODE_FLAGS, journalnodeBin, ...argsOf(i, {})], cwd: projectRoot, env, logPath: logPath(i), readyLine, startTimeoutMs: nodeStartTimeoutMs, ownProcessGroup: false }),
   );
   const running = (i: number): boolean => processes[i]!.running;
   const start = async (i: number, restart: RestartOptions): Promise<void> => {
-    processes[i]!.respec({ args: [journalnodeBin, ...argsOf(i, restart)] });
+    processes[i]!.respec({ args: [...JOURNALNODE_NODE_FLAGS, journalnodeBin, ...argsOf(i, restart)] });
     await processes[i]!.start();
   };
   const assertIndex = (i: number): void => {
