@@ -682,8 +682,9 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       if (e.type === 'confChange') {
         await flush();
         const cc = decodeConfChange(e.data);
+        const wasMember = this.isMember();
         this.confState = this.raw.applyConfChange(cc);
-        this.applyPeerChanges(cc);
+        this.applyPeerChanges(cc, wasMember);
         this.settle(e, this.confState);
         this.setApplied(e.index);
       } else {
@@ -693,7 +694,13 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     await flush();
   }
 
-  private applyPeerChanges(cc: ConfChange): void {
+  /** True while this node is a voter, an outgoing voter or a learner. */
+  private isMember(): boolean {
+    return this.confState.voters.includes(this.id) || this.confState.learners.includes(this.id) || this.confState.votersOutgoing.includes(this.id);
+  }
+
+  /** `wasMember`: whether this node was a member before `cc` (the bootstrap adds members one by one). */
+  private applyPeerChanges(cc: ConfChange, wasMember: boolean): void {
     const addresses = decodePeers(cc.context);
     for (const change of cc.changes) {
       if (change.type === 'removeVoter') {
@@ -708,9 +715,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       }
     }
     for (const [id, address] of addresses) if (!this.peers.has(id)) this.setPeerAddress(id, address);
-    if (!this.confState.voters.includes(this.id) && !this.confState.learners.includes(this.id) && !this.confState.votersOutgoing.includes(this.id)) {
-      this.log?.warn({ id: this.id }, 'this node was removed from the configuration');
-    }
+    if (wasMember && !this.isMember()) this.log?.warn({ id: this.id }, 'this node was removed from the configuration');
   }
 
   private setPeerAddress(id: NodeId, address: string): void {

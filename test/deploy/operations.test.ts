@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JOURNALNODE_NODE_FLAGS } from '../../journalnode/gc-tuning.ts';
@@ -88,6 +88,8 @@ test('deploy operations - add-peer and remove-peer without downtime; reset-peer 
   await c.journalNodes[retired]!.stop(10_000);
   await flowing(30, 'writes flowing after remove-peer');
   t.is(load.snapshot.unexpected, 0);
+  // Members never warn that they were removed (the bootstrap adds them one by one).
+  for (const [id] of members) t.notRegex(readFileSync(join(dataDir, 'logs', `${id}.log`), 'utf8'), /this node was removed from the configuration/, id);
 
   // Lose a quorum: stop writing, let every member apply everything, keep one survivor.
   await load.stop();
