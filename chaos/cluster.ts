@@ -13,9 +13,9 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { ManagedProcess } from '../deploy/managed-process.ts';
+import { journalNodeArgs } from '../deploy/launcher.ts';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { JOURNALNODE_NODE_FLAGS } from '../journalnode/gc-tuning.ts';
 import { freePort } from '../test/support/ports.ts';
 import { join, resolve } from 'node:path';
 import { ConnectProxy, type FaultNetwork } from './fault-proxy.ts';
@@ -211,9 +211,7 @@ export class ChaosCluster {
     const slot = this.slots[index]!;
     const initialCluster = members.map((m) => `${this.slots[m]!.id}=${this.slots[m]!.rpc}`).join(',');
     if (!existsSync(slot.diskControlPath)) writeFileSync(slot.diskControlPath, 'ok\n');
-    const args = [
-      ...JOURNALNODE_NODE_FLAGS,
-      join(projectRoot, 'bin', 'journalnode'),
+    const args = journalNodeArgs([
       '--id', slot.id,
       '--data', slot.dataDir,
       '--rpc', slot.rpc,
@@ -225,7 +223,7 @@ export class ChaosCluster {
       '--snapshot-keep-entries', String(this.options.snapshotKeepEntries),
       '--exit-with-parent',
       ...(joining ? ['--join'] : []),
-    ];
+    ]);
     const env = { ...this.proxyEnv(slot.proxy), ...this.options.jnEnv, QJM_FAULTY_FS_CONTROL: slot.diskControlPath };
     slot.process.respec({ args, env });
     await slot.process.start();

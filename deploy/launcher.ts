@@ -26,6 +26,14 @@ import { acquirePidLock, PidLockHeldError } from '../journalnode/pid-lock.ts';
 /** The project root (where bin/ and examples/ are). */
 export const projectRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 
+/** The JournalNode command, run as `node <journalNodeArgs(args)>`. */
+export const journalNodeBin = join(projectRoot, 'bin', 'journalnode');
+
+/** `node` arguments that run a JournalNode with `args`: its node flags first (journalnode/gc-tuning.ts). */
+export function journalNodeArgs(args: readonly string[]): string[] {
+  return [...JOURNALNODE_NODE_FLAGS, journalNodeBin, ...args];
+}
+
 /** Time a child gets to print its ready line, ms (tsx compiles TypeScript on a first start). */
 export const childStartTimeoutMs = 60_000;
 
@@ -298,9 +306,7 @@ async function launch(
       new ManagedProcess({
         name: jn.id,
         command: process.execPath,
-        args: [
-          ...JOURNALNODE_NODE_FLAGS,
-          join(projectRoot, 'bin', 'journalnode'),
+        args: journalNodeArgs([
           '--id', jn.id,
           '--data', join(dataDir, jn.id),
           '--rpc', jn.rpc,
@@ -310,7 +316,7 @@ async function launch(
           '--election-ticks', String(options.electionTicks ?? 10),
           '--log-level', logLevel,
           '--exit-with-parent',
-        ],
+        ]),
         cwd: projectRoot,
         logPath: logPath(jn.id),
         readyLine: /^journalnode: id=\S+ rpc=(\S+) http=(\S+)$/m,

@@ -28,11 +28,12 @@ export const JOURNALNODE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size
 export const HEAP_GROWING_PERCENT = 300;
 
 /**
- * Apply the tuning, unless the process was started with its own `--heap-growing-percent`
- * (in `node` flags or NODE_OPTIONS). Returns the flag set, or undefined when left alone.
+ * Apply the tuning, unless the process was started with its own `--heap-growing-percent` on the
+ * `node` command line (node refuses it in NODE_OPTIONS). Returns the flag set, or undefined when
+ * left alone.
  */
 export function tuneGarbageCollector(): string | undefined {
-  const given = [...process.execArgv, process.env['NODE_OPTIONS'] ?? ''].some((arg) => arg.includes('heap-growing-percent') || arg.includes('heap_growing_percent'));
+  const given = process.execArgv.some((arg) => arg.includes('heap-growing-percent') || arg.includes('heap_growing_percent'));
   if (given) return undefined;
   const flag = `--heap-growing-percent=${HEAP_GROWING_PERCENT}`;
   v8.setFlagsFromString(flag);

@@ -694,9 +694,9 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     await flush();
   }
 
-  /** True while this node is a voter, an outgoing voter or a learner. */
-  private isMember(): boolean {
-    return this.confState.voters.includes(this.id) || this.confState.learners.includes(this.id) || this.confState.votersOutgoing.includes(this.id);
+  /** True while `id` (default: this node) is a voter, an outgoing voter or a learner. */
+  private isMember(id: NodeId = this.id): boolean {
+    return this.confState.voters.includes(id) || this.confState.learners.includes(id) || this.confState.votersOutgoing.includes(id);
   }
 
   /** `wasMember`: whether this node was a member before `cc` (the bootstrap adds members one by one). */
@@ -704,8 +704,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     const addresses = decodePeers(cc.context);
     for (const change of cc.changes) {
       if (change.type === 'removeVoter') {
-        const stillMember = this.confState.voters.includes(change.node) || this.confState.learners.includes(change.node) || this.confState.votersOutgoing.includes(change.node);
-        if (!stillMember && change.node !== this.id) {
+        if (!this.isMember(change.node) && change.node !== this.id) {
           this.peers.delete(change.node);
           this.transport.removePeer(change.node);
         }

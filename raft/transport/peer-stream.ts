@@ -170,7 +170,6 @@ export class PeerStream {
       this.inflight = released === this.inflight.length ? [] : this.inflight.slice(released);
       this.inflightBytes -= bytes;
     }
-    this.backoff.success();
   }
 
   private onStatus(call: StreamCall, status: grpc.StatusObject): void {

@@ -9,8 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JOURNALNODE_NODE_FLAGS } from '../../journalnode/gc-tuning.ts';
-import { freePort, projectRoot, startLocalCluster } from '../../deploy/launcher.ts';
+import { freePort, journalNodeArgs, projectRoot, startLocalCluster } from '../../deploy/launcher.ts';
 import type { LocalCluster } from '../../deploy/launcher.ts';
 import { ManagedProcess } from '../../deploy/managed-process.ts';
 import { NamespaceLoad } from '../../deploy/load.ts';
@@ -62,8 +61,8 @@ test('deploy operations - add-peer and remove-peer without downtime; reset-peer 
   const jn4 = new ManagedProcess({
     name: 'jn4',
     command: process.execPath,
-    args: [...JOURNALNODE_NODE_FLAGS, join(projectRoot, 'bin', 'journalnode'), '--id', 'jn4', '--data', join(dataDir, 'jn4'), '--rpc', rpc4, '--http', http4,
-      '--initial-cluster', [...[...members].map(([id, address]) => `${id}=${address}`), `jn4=${rpc4}`].join(','), '--join', '--tick-ms', '50', '--exit-with-parent'],
+    args: journalNodeArgs(['--id', 'jn4', '--data', join(dataDir, 'jn4'), '--rpc', rpc4, '--http', http4,
+      '--initial-cluster', [...[...members].map(([id, address]) => `${id}=${address}`), `jn4=${rpc4}`].join(','), '--join', '--tick-ms', '50', '--exit-with-parent']),
     cwd: projectRoot,
     logPath: join(dataDir, 'logs', 'jn4.log'),
     readyLine: /^journalnode: id=jn4 /m,

@@ -2,7 +2,7 @@ import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from '../../deploy/launcher.ts';
+import { journalNodeArgs, journalNodeBin, projectRoot } from '../../deploy/launcher.ts';
 import { HEAP_GROWING_PERCENT, JOURNALNODE_NODE_FLAGS } from '../../journalnode/gc-tuning.ts';
 
 function tuneIn(nodeFlags: readonly string[]): string {
@@ -27,8 +27,9 @@ test('gc tuning - every way of starting a JournalNode passes the node flags', (t
     t.true(shebang.includes(` ${flag}`), `bin/journalnode's #! line lacks ${flag}`);
     t.true(execStart.includes(` ${flag} `), `the systemd unit's ExecStart lacks ${flag}`);
   }
-  // The launchers in TypeScript import the constant (test/support/cluster.ts, deploy/launcher.ts, chaos/cluster.ts).
-  for (const file of ['test/support/cluster.ts', 'deploy/launcher.ts', 'chaos/cluster.ts']) {
-    t.true(readFileSync(join(projectRoot, file), 'utf8').includes('...JOURNALNODE_NODE_FLAGS'), file);
+  // The launchers in TypeScript (deploy/, chaos/, the test cluster) build their arguments with journalNodeArgs.
+  t.deepEqual(journalNodeArgs(['--id', 'jn1']), [...JOURNALNODE_NODE_FLAGS, journalNodeBin, '--id', 'jn1']);
+  for (const file of ['test/support/cluster.ts', 'deploy/launcher.ts', 'chaos/cluster.ts', 'test/deploy/operations.test.ts']) {
+    t.true(readFileSync(join(projectRoot, file), 'utf8').includes('journalNodeArgs('), file);
   }
 });

@@ -8,9 +8,9 @@
  */
 import { mkdtempSync } from 'node:fs';
 import { ManagedProcess } from '../../deploy/managed-process.ts';
+import { journalNodeArgs, journalNodeBin } from '../../deploy/launcher.ts';
 import { rm } from 'node:fs/promises';
 import { freePort } from './ports.ts';
-import { JOURNALNODE_NODE_FLAGS } from '../../journalnode/gc-tuning.ts';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { waitFor } from './wait.ts';
@@ -19,7 +19,7 @@ import { waitFor } from './wait.ts';
 export const projectRoot = resolve(import.meta.dirname, '..', '..');
 
 /** Path of the `journalnode` command. */
-export const journalnodeBin = join(projectRoot, 'bin', 'journalnode');
+export const journalnodeBin = journalNodeBin;
 
 /** Time a node gets to print its ready line, ms (tsx compiles on first start). */
 export const nodeStartTimeoutMs = 60_000;
@@ -139,11 +139,11 @@ export async function startJournalCluster(options: JournalClusterOptions = {}): 
   const logPath = (i: number): string => join(baseDir, `${ids[i]}.log`);
   const processes = ids.map(
     (id, i) =>
-      new ManagedProcess({ name: id, command: process.execPath, args: [...JOURNALNODE_NODE_FLAGS, journalnodeBin, ...argsOf(i, {})], cwd: projectRoot, env, logPath: logPath(i), readyLine, startTimeoutMs: nodeStartTimeoutMs, ownProcessGroup: false }),
+      new ManagedProcess({ name: id, command: process.execPath, args: journalNodeArgs(argsOf(i, {})), cwd: projectRoot, env, logPath: logPath(i), readyLine, startTimeoutMs: nodeStartTimeoutMs, ownProcessGroup: false }),
   );
   const running = (i: number): boolean => processes[i]!.running;
   const start = async (i: number, restart: RestartOptions): Promise<void> => {
-    processes[i]!.respec({ args: [...JOURNALNODE_NODE_FLAGS, journalnodeBin, ...argsOf(i, restart)] });
+    processes[i]!.respec({ args: journalNodeArgs(argsOf(i, restart)) });
     await processes[i]!.start();
   };
   const assertIndex = (i: number): void => {
