@@ -79,6 +79,18 @@ function responseOf<T extends object>(result: CommandResult<T>): { success: Omit
   return { success: success as Omit<T, 'ok'> };
 }
 
+/**
+ * Answer a read from this node's state, but never say NOT_FORMATTED only because this node lags
+ * (a format acknowledged a moment ago and not yet applied here): that answer is given again
+ * after a Raft read index, once this node applied everything committed before the call.
+ */
+async function readConfirmingNotFormatted<T extends object>(node: RaftNode, timeoutMs: number, read: () => CommandResult<T> | Promise<CommandResult<T>>): Promise<CommandResult<T>> {
+  const first = await read();
+  if (first.ok || first.error.code !== 'NOT_FORMATTED') return first;
+  await node.readIndex(timeoutMs);
+  return read();
+}
+
 /** Translate an exception from the Raft runtime into a wire error (once, here). */
 export function wireErrorOf(error: unknown): JournalErrorWire {
   if (error instanceof NotLeaderError) {
@@ -383,8 +395,15 @@ export function createQJournalHandlers(options: QJournalServiceOptions): QJourna
 
     GetJournalState: (call, callback) => {
       const bad = checkId(call.request.journalId);
-      if (bad !== undefined || !call.request.linearizable) {
-        callback(null, responseOf(bad ?? stateMachine.getJournalState(call.request.journalId)));
+      if (bad !== undefined) {
+        callback(null, { error: bad.error });
+        return;
+      }
+      if (!call.request.linearizable) {
+        readConfirmingNotFormatted(node, options.proposalTimeoutMs, () => stateMachine.getJournalState(call.request.journalId)).then(
+          (result) => callback(null, responseOf(result)),
+          (error: unknown) => callback(null, { error: wireErrorOf(error) }),
+        );
         return;
       }
       // readIndex resolves once this node applied up to the read index.
@@ -396,7 +415,14 @@ export function createQJournalHandlers(options: QJournalServiceOptions): QJourna
 
     GetEditLogManifest: (call, callback) => {
       const bad = checkId(call.request.journalId) ?? checkUint('since txid', call.request.sinceTxId, 0);
-      callback(null, responseOf(bad ?? stateMachine.getManifest(call.request.journalId, call.request.sinceTxId)));
+      if (bad !== undefined) {
+        callback(null, { error: bad.error });
+        return;
+      }
+      readConfirmingNotFormatted(node, options.proposalTimeoutMs, () => stateMachine.getManifest(call.request.journalId, call.request.sinceTxId)).then(
+        (result) => callback(null, responseOf(result)),
+        (error: unknown) => callback(null, { error: wireErrorOf(error) }),
+      );
     },
 
     GetJournaledEdits: (call, callback) => {
@@ -413,7 +439,7 @@ export function createQJournalHandlers(options: QJournalServiceOptions): QJourna
         callback(null, { error: bad.error });
         return;
       }
-      stateMachine.readEdits(journalId, fromTxId, maxCount, maxBytes).then(
+      readConfirmingNotFormatted(node, options.proposalTimeoutMs, () => stateMachine.readEdits(journalId, fromTxId, maxCount, maxBytes)).then(
         (result) => callback(null, responseOf(result)),
         (error: unknown) => callback(null, { error: wireErrorOf(error) }),
       );

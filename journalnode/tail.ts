@@ -68,8 +68,9 @@ export interface TailOptions {
   readonly subscribersMax: number;
   /**
    * Resolves once this node applied everything committed when called (a Raft read index).
-   * A subscriber resuming beyond this node's last txid (it was served by a node further ahead)
-   * waits for it before the journal is said to end there. Without it, that is refused at once.
+   * A subscriber resuming beyond this node's last txid (it was served by a node further ahead),
+   * or asking for a journal this node does not know formatted, waits for it before being
+   * refused. Without it, that is refused at once.
    */
   readonly readBarrier?: () => Promise<unknown>;
 }
@@ -154,12 +155,10 @@ class Subscriber {
       this.catchUpAgain = false;
       if (!(await this.waitForRoom())) return;
       const state = sm.getJournalState(this.journalId);
-      if (!state.ok) {
-        this.fail(state.error.code, state.error.message);
-        return;
-      }
-      if (state.lastTxId < this.nextTxId - 1 && !barrierPassed && this.server.options.readBarrier !== undefined) {
-        // This node may only lag behind the one that served the subscriber before.
+      // NOT_FORMATTED, or ending below where the subscriber resumes: this node may only lag (a
+      // format just acknowledged, a node further ahead served the subscriber before).
+      const maybeLagging = state.ok ? state.lastTxId < this.nextTxId - 1 : state.error.code === 'NOT_FORMATTED';
+      if (maybeLagging && !barrierPassed && this.server.options.readBarrier !== undefined) {
         barrierPassed = true;
         try {
           await this.server.options.readBarrier();
@@ -169,6 +168,10 @@ class Subscriber {
         }
         if (this.mode === 'closed') return;
         continue;
+      }
+      if (!state.ok) {
+        this.fail(state.error.code, state.error.message);
+        return;
       }
       if (state.lastTxId < this.nextTxId - 1) {
         this.fail('EDITS_UNAVAILABLE', `the journal was reformatted: it ends at txid ${state.lastTxId}, below ${this.nextTxId - 1}`, 1008, state.firstTxId);

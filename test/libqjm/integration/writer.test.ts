@@ -95,3 +95,25 @@ test.serial('qjm integration - a linearizable journal state from any node holds 
   }
   t.pass();
 });
+
+test.serial('qjm integration - right after a format, a JournalNode that has not applied it yet does not answer NOT_FORMATTED', async (t) => {
+  const { cluster, manager } = await startCluster(t);
+  const leader = await cluster.leaderIndex();
+  const lagging = [0, 1, 2].find((i) => i !== leader)!;
+  for (let round = 0; round < 3; round += 1) {
+    const journalId = `fresh-${round}`;
+    // The format commits on the other two while this follower is stopped; it learns of it
+    // (append, fsync, answer, commit) only after it resumes, and the reads arrive at once.
+    cluster.pause(lagging);
+    try {
+      await manager({ journalId }).format(namespace);
+    } finally {
+      cluster.resume(lagging);
+    }
+    const reader = manager({ journalId, nodes: [cluster.rpcAddresses[lagging]!], httpNodes: [] });
+    const [page, manifest, state] = await Promise.all([reader.readEdits(1), reader.getEditLogManifest(0), reader.getJournalState()]);
+    t.deepEqual(page.records, [], journalId);
+    t.deepEqual(manifest.segments, [], journalId);
+    t.is(state.namespace?.nsId, namespace.nsId, journalId);
+  }
+});
