@@ -38,10 +38,10 @@
  *   ending before minTxIdToKeep.
  * - lease ops: see journal-leases.ts.
  */
-import { link, mkdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
-import type { AppliedEntry, StateMachine } from '../raft/state-machine.ts';
+import type { AppliedEntry, SnapshotCompletion, StateMachine } from '../raft/state-machine.ts';
 import type { SnapshotMeta } from '../raft/core/types.ts';
 import type { JournalErrorCode, JournalErrorFields, JournalErrorWire } from './protocol/errors.ts';
 import { CorruptRecordsError, InvalidArgumentError, journalErrorWire } from './protocol/errors.ts';
@@ -299,13 +299,23 @@ export class JournalStateMachine implements StateMachine {
   }
 
   /**
-   * Write the state as of the last applied entry into the empty directory `dir`:
-   * `journal-state.json` plus `journals/<id>/<segment files>` (finalized ones hard-linked,
-   * the in-progress one copied up to its applied length). Every file and directory written is
-   * fsynced.
+   * Snapshot the state as of the last applied entry into the empty directory `dir`:
+   * `journal-state.json` plus `journals/<id>/<segment files>`. In two steps, so applies wait
+   * only for the first:
+   * - capture (now, between applies): finalized segments are hard-linked into `dir` (never
+   *   rewritten, and a link keeps a purged one), the in-progress segment is opened for reading
+   *   with its applied length noted (appends only add bytes after it; a file is never
+   *   truncated or recreated in place while it is open), the metadata is built in memory;
+   * - the returned completion (while later entries apply): fsync the linked segments not yet
+   *   durable, copy the in-progress one up to its noted length, write the metadata, fsync
+   *   every file and directory written. It touches only `dir` and what the capture holds.
    */
-  async snapshot(dir: string): Promise<void> {
+  async snapshot(dir: string): Promise<SnapshotCompletion> {
     this.enter('snapshot');
+    const pinned: { handle: FileHandle; source: string; target: string; sizeBytes: number }[] = [];
+    const unsynced: { path: string; segment: { durable: boolean } }[] = [];
+    const dirs: string[] = [];
+    let meta: SnapshotMetaFile;
     try {
       await this.ensureInitialized();
       const journals: SnapshotJournal[] = [];
@@ -313,27 +323,41 @@ export class JournalStateMachine implements StateMachine {
         await journal.writer?.flush();
         const target = snapshotJournalDir(dir, journal.journalId);
         await mkdir(target, { recursive: true });
+        dirs.push(target);
         for (const segment of journal.finalized) {
           const name = finalizedFileName(segment.firstTxId, segment.lastTxId);
-          if (!segment.durable) {
-            await fsyncFile(join(journal.dir, name));
-            segment.durable = true;
-          }
-          await linkOrCopy(join(journal.dir, name), join(target, name), segment.sizeBytes);
+          const linked = await linkOrCopy(join(journal.dir, name), join(target, name), segment.sizeBytes);
+          if (linked && !segment.durable) unsynced.push({ path: join(target, name), segment });
         }
         if (journal.open !== undefined) {
           const name = inProgressFileName(journal.open.firstTxId);
-          await copyFilePrefix(join(journal.dir, name), join(target, name), journal.open.sizeBytes, true);
+          const source = join(journal.dir, name);
+          pinned.push({ handle: await open(source, 'r'), source, target: join(target, name), sizeBytes: journal.open.sizeBytes });
         }
-        await fsyncDirectory(target);
         journals.push(this.snapshotJournal(journal));
       }
-      if (journals.length > 0) await fsyncDirectory(join(dir, 'journals'));
-      await writeSnapshotMeta(dir, { version: 1, appliedIndex: this.appliedIndex, leases: { clockMs: this.leases.clockMs, leases: [...this.leases.toState().leases] }, journals });
-      await fsyncDirectory(dir);
+      meta = { version: 1, appliedIndex: this.appliedIndex, leases: { clockMs: this.leases.clockMs, leases: [...this.leases.toState().leases] }, journals };
+    } catch (error) {
+      await Promise.all(pinned.map((p) => p.handle.close().catch(() => undefined)));
+      throw error;
     } finally {
       this.leave();
     }
+    return async () => {
+      try {
+        for (const { path, segment } of unsynced) {
+          await fsyncFile(path);
+          segment.durable = true;
+        }
+        for (const p of pinned) await copyFilePrefix(p.handle, p.target, p.sizeBytes, true, p.source);
+      } finally {
+        await Promise.all(pinned.map((p) => p.handle.close().catch(() => undefined)));
+      }
+      for (const target of dirs) await fsyncDirectory(target);
+      if (dirs.length > 0) await fsyncDirectory(join(dir, 'journals'));
+      await writeSnapshotMeta(dir, meta);
+      await fsyncDirectory(dir);
+    };
   }
 
   /**

@@ -12,7 +12,7 @@
  * format: a future incompatible format would use another name prefix. Without a header, a
  * range of a segment file is exactly what GetJournaledEdits ships.
  */
-import { open, readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CorruptRecordsError } from './protocol/errors.ts';
 import type { EditRecord } from './protocol/records.ts';
@@ -308,11 +308,12 @@ export async function fsyncDirectory(dir: string): Promise<void> {
 }
 
 /**
- * Copy the first `length` bytes of `source` into a new file `target` (which must not exist),
- * in chunks, and fsync it when `sync`. Throws if `source` is shorter.
+ * Copy the first `length` bytes of `source` (a path, or a handle open for reading, named
+ * `sourceName` in errors) into a new file `target` (which must not exist), in chunks, and
+ * fsync it when `sync`. Throws if `source` is shorter. A handle given is not closed.
  */
-export async function copyFilePrefix(source: string, target: string, length: number, sync: boolean): Promise<void> {
-  const input = await open(source, 'r');
+export async function copyFilePrefix(source: string | FileHandle, target: string, length: number, sync: boolean, sourceName = String(source)): Promise<void> {
+  const input = typeof source === 'string' ? await open(source, 'r') : source;
   try {
     const output = await open(target, 'wx');
     try {
@@ -321,7 +322,7 @@ export async function copyFilePrefix(source: string, target: string, length: num
       while (done < length) {
         const want = Math.min(chunk.byteLength, length - done);
         const { bytesRead } = await input.read(chunk, 0, want, done);
-        if (bytesRead === 0) throw new RangeError(`${source}: ${length} bytes expected, ${done} read`);
+        if (bytesRead === 0) throw new RangeError(`${sourceName}: ${length} bytes expected, ${done} read`);
         let written = 0;
         while (written < bytesRead) {
           const { bytesWritten } = await output.write(chunk, written, bytesRead - written, done + written);
@@ -334,6 +335,6 @@ export async function copyFilePrefix(source: string, target: string, length: num
       await output.close();
     }
   } finally {
-    await input.close();
+    if (typeof source === 'string') await input.close();
   }
 }

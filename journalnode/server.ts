@@ -169,8 +169,12 @@ export async function startJournalNode(config: JournalNodeConfig, options: Start
       },
       snapshot: async (dir) => {
         const started = performance.now();
-        await sm.snapshot(dir);
-        timing.metrics?.snapshotSeconds.observe((performance.now() - started) / 1000);
+        const complete = await sm.snapshot(dir);
+        timing.metrics?.snapshotCaptureSeconds.observe((performance.now() - started) / 1000);
+        return async () => {
+          await complete();
+          timing.metrics?.snapshotSeconds.observe((performance.now() - started) / 1000);
+        };
       },
       restore: (dir, meta) => sm.restore(dir, meta),
     };

@@ -12,7 +12,9 @@
  *    node already held durably before this Ready are applied while step 2 runs, see
  *    `splitDurable`; the others, and configuration changes, after it);
  * 5. advance the core, maybe take a snapshot (every `snapshotEntries` entries or
- *    `snapshotBytes` bytes applied: the log is held in memory until compacted).
+ *    `snapshotBytes` bytes applied: the log is held in memory until compacted). The loop waits
+ *    only for the state machine's capture; its completion, the publish and the compaction of
+ *    the log run in the background, one snapshot at a time (an install waits for it).
  * Inputs (ticks, messages, proposals) arriving meanwhile go to the core at once and are picked
  * up by the next Ready: that is what batches many proposals into one fsync.
  *
@@ -41,10 +43,11 @@ import type {
   Status,
 } from './core/types.ts';
 import { EMPTY_BYTES } from './core/types.ts';
-import type { StateMachine } from './state-machine.ts';
+import type { SnapshotCompletion, StateMachine } from './state-machine.ts';
+import { assert } from './core/assert.ts';
 import { openWal, type Wal } from './storage/wal.ts';
 import { openHardStateStore, type HardStateStore } from './storage/hard-state.ts';
-import { openSnapshotStore, type SnapshotStore, type SnapshotInfo } from './storage/snapshot-store.ts';
+import { openSnapshotStore, type SnapshotStore, type SnapshotInfo, type SnapshotWriter } from './storage/snapshot-store.ts';
 import { nodeFileSystem, type FileSystem } from './storage/fs.ts';
 import { GrpcRaftTransport } from './transport/grpc-transport.ts';
 import {
@@ -145,6 +148,17 @@ interface AppliedWaiter {
   readonly resolve: () => void;
 }
 
+/** A snapshot captured in the Ready loop, to be completed in the background. */
+interface CapturedSnapshot {
+  readonly meta: SnapshotMeta;
+  readonly writer: SnapshotWriter;
+  readonly complete: SnapshotCompletion | void;
+  /** The address book as of the capture. */
+  readonly peers: Uint8Array;
+  readonly startedMs: number;
+  readonly captureMs: number;
+}
+
 interface PeersContext {
   readonly addresses: Record<NodeId, string>;
 }
@@ -200,8 +214,12 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   private confState!: ConfState;
   private applied = 0;
   private snapshotIndex = 0;
-  /** Entry bytes applied since the last snapshot (taken or installed). */
+  /** Index of the last snapshot captured (it may still be completing) or installed. */
+  private capturedIndex = 0;
+  /** Entry bytes applied since the last snapshot captured or installed. */
   private appliedBytesSinceSnapshot = 0;
+  /** The snapshot completing in the background (at most one), settled when done or failed. */
+  private completing: Promise<void> | null = null;
   private savedTerm = 0;
   private savedVote: NodeId | '' = '';
   private role: Role = 'follower';
@@ -502,7 +520,11 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
 
   /** Take a snapshot now (as the operator's `snapshot` verb). Resolves with its index. */
   async snapshotNow(): Promise<number> {
-    await this.runExclusive(() => this.takeSnapshot());
+    await this.runExclusive(async () => {
+      await this.completing;
+      const captured = await this.captureSnapshot();
+      if (captured !== null) await this.completeSnapshot(captured);
+    });
     return this.snapshotIndex;
   }
 
@@ -546,6 +568,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     await this.transport?.close().catch(() => undefined);
     // Let a Ready in progress finish its current step before the WAL closes.
     await this.waitFor(() => !this.processing, 10_000, 'ready loop to stop').catch(() => undefined);
+    await this.completing;
     await this.wal?.close().catch(() => undefined);
   }
 
@@ -750,6 +773,8 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       throw new Error(`snapshot ${snapshot.meta.term}/${snapshot.meta.index} to install is not in the snapshot store`);
     }
     this.log?.info({ index: snapshot.meta.index, term: snapshot.meta.term }, 'installing snapshot');
+    // A snapshot of our own still completing would publish and compact behind the restore.
+    await this.completing;
     await this.options.stateMachine.restore(info.dir, info.meta);
     // The core installs a snapshot only when its log does not hold (index, term): every entry
     // we hold after it is stale, so the WAL starts afresh after the snapshot.
@@ -759,6 +784,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     for (const [id, address] of peers) this.setPeerAddress(id, address);
     this.confState = snapshot.meta.confState;
     this.snapshotIndex = snapshot.meta.index;
+    this.capturedIndex = snapshot.meta.index;
     this.appliedBytesSinceSnapshot = 0;
     // Every proposal below the snapshot is lost to us (they were decided elsewhere).
     for (const [index, waiter] of this.proposals) {
@@ -770,49 +796,90 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     this.setApplied(Math.max(this.applied, snapshot.meta.index));
   }
 
+  /**
+   * Take a snapshot once enough was applied since the last one. The Ready loop waits only for
+   * the capture; the state machine's completion, the publish and the log compaction run in the
+   * background (one snapshot at a time) while entries keep being appended and applied.
+   */
   private async maybeSnapshot(): Promise<void> {
+    if (this.completing !== null) return;
     const every = this.options.snapshotEntries ?? 100_000;
     const bytes = this.options.snapshotBytes ?? DEFAULT_SNAPSHOT_BYTES;
-    if (this.applied - this.snapshotIndex < every && this.appliedBytesSinceSnapshot < bytes) return;
-    await this.takeSnapshot();
+    if (this.applied - this.capturedIndex < every && this.appliedBytesSinceSnapshot < bytes) return;
+    const captured = await this.captureSnapshot();
+    if (captured === null) return;
+    this.completing = this.completeSnapshot(captured)
+      .catch((error: unknown) => {
+        if (!this.stopped) this.fail(error instanceof Error ? error : new Error(String(error)));
+      })
+      .finally(() => {
+        this.completing = null;
+      });
   }
 
-  private async takeSnapshot(): Promise<void> {
+  /** Capture a snapshot at the applied index (between applies). Null when there is nothing new. */
+  private async captureSnapshot(): Promise<CapturedSnapshot | null> {
     const index = this.applied;
-    if (index <= this.snapshotIndex) return;
-    const term = this.storage.term(index);
-    const meta: SnapshotMeta = { index, term, confState: this.confState };
+    if (index <= this.snapshotIndex) return null;
     const startedMs = performance.now();
+    const meta: SnapshotMeta = { index, term: this.storage.term(index), confState: this.confState };
     const writer = await this.snapshots.begin(meta);
-    let stateMachineMs = 0;
-    let publishMs = 0;
+    let complete: SnapshotCompletion | void;
     try {
-      await this.options.stateMachine.snapshot(writer.dir);
-      stateMachineMs = performance.now() - startedMs;
-      const peersBytes = encodePeers(this.peers);
-      await writeFile(join(writer.dir, PEERS_FILE), peersBytes);
-      await writer.publish();
-      publishMs = performance.now() - startedMs - stateMachineMs;
-      this.storage.createSnapshot(index, this.confState, peersBytes);
+      complete = await this.options.stateMachine.snapshot(writer.dir);
     } catch (e) {
       await writer.abort().catch(() => undefined);
       throw e;
     }
-    this.snapshotIndex = index;
+    this.capturedIndex = index;
     this.appliedBytesSinceSnapshot = 0;
+    return { meta, writer, complete, peers: encodePeers(this.peers), startedMs, captureMs: performance.now() - startedMs };
+  }
+
+  /**
+   * Finish a captured snapshot: the state machine's completion, the address book, publish,
+   * then compact the in-memory log and the WAL below it.
+   */
+  private async completeSnapshot(captured: CapturedSnapshot): Promise<void> {
+    const { meta, writer, complete, peers, startedMs } = captured;
+    const { index, term } = meta;
+    let completeMs = 0;
+    try {
+      if (complete !== undefined) await complete();
+      completeMs = performance.now() - startedMs - captured.captureMs;
+      // A stopping node does not wait for a publish: the log still holds everything.
+      if (this.stopped) throw new NodeStoppedError(null);
+      await writeFile(join(writer.dir, PEERS_FILE), peers);
+      await writer.publish();
+    } catch (e) {
+      await writer.abort().catch(() => undefined);
+      throw e;
+    }
+    const publishMs = performance.now() - startedMs - captured.captureMs - completeMs;
+    if (this.stopped) return;
+    // installSnapshot waits for this one, so nothing newer can have been installed meanwhile.
+    assert(index > this.snapshotIndex, `snapshot ${index} completed behind ${this.snapshotIndex}`);
+    this.storage.createSnapshot(index, meta.confState, peers);
+    this.snapshotIndex = index;
     const compactTo = this.compactionIndex(index);
     const compactStartedMs = performance.now();
     if (compactTo > this.storage.firstIndex()) {
       this.storage.compact(compactTo);
       await this.wal.compact(compactTo);
     }
-    // Save the commit index with the snapshot so a restart replays no less than this.
-    const hs = this.storage.hardState;
-    if (hs !== undefined) await this.hardStateStore.save(hs);
-    // The Ready loop waits for all of this: the durations say what a snapshot costs the writers.
+    // A restart replays from max(saved commit, snapshot index): the snapshot needs no hard
+    // state write of its own.
     const ms = (value: number): number => Math.round(value * 10) / 10;
     this.log?.info(
-      { index, term, stateMachineMs: ms(stateMachineMs), publishMs: ms(publishMs), compactMs: ms(performance.now() - compactStartedMs), totalMs: ms(performance.now() - startedMs) },
+      {
+        index,
+        term,
+        captureMs: ms(captured.captureMs),
+        completeMs: ms(completeMs),
+        publishMs: ms(publishMs),
+        compactMs: ms(performance.now() - compactStartedMs),
+        totalMs: ms(performance.now() - startedMs),
+      },
       'snapshot taken',
     );
   }

@@ -11,6 +11,14 @@ export interface AppliedEntry {
   readonly data: Uint8Array;
 }
 
+/**
+ * The second half of a snapshot: finishes the files in the snapshot's directory from what
+ * `snapshot` captured. The runtime calls it once, while later entries are applied (so it must
+ * read nothing that an apply may change), and publishes the snapshot when it resolves. A
+ * rejection abandons the snapshot.
+ */
+export type SnapshotCompletion = () => Promise<void>;
+
 export interface StateMachine {
   /**
    * Apply committed entries in order. Must be deterministic: every replica applying the same
@@ -21,9 +29,11 @@ export interface StateMachine {
   apply(entries: readonly AppliedEntry[]): Promise<unknown[]>;
   /**
    * Write the state as of the last applied entry as a set of files into the empty directory
-   * `dir` (fsync is the caller's). Called between applies.
+   * `dir` (fsync is the caller's). Called between applies, and applies wait for it: a state
+   * machine with large state should only capture here (hard links, open handles, lengths, its
+   * metadata in memory) and return a {@link SnapshotCompletion} that writes the rest.
    */
-  snapshot(dir: string): Promise<void>;
+  snapshot(dir: string): Promise<SnapshotCompletion | void>;
   /** Replace the whole state by the snapshot in `dir`, taken at `meta.index`. */
   restore(dir: string, meta: SnapshotMeta): Promise<void>;
 }

@@ -89,7 +89,7 @@ test('journal leases - leases survive a snapshot and restore', async (t) => {
   await feed.apply(acquire('nn1', 1000, 60_000), acquire('nn2', 1000, 500, 'other'));
   const dir = join(await tempDir(t, 'snap-'), 's');
   await mkdir(dir);
-  await machine.snapshot(dir);
+  await (await machine.snapshot(dir))();
   const restored = new JournalStateMachine({ dataDir: await tempDir(t) });
   t.teardown(() => restored.close());
   await restored.restore(dir, { index: 2, term: 1, confState: { voters: [], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false } });

@@ -92,15 +92,23 @@ test('journal replicas - two state machines fed the same entries end with byte-i
 test('journal replicas - snapshot, restore into a fresh directory, apply the rest: byte-identical to the direct replica', async (t) => {
   const direct = await fullLog(t);
   for (const cut of [6, 20, Math.floor(direct.entries.length / 2), direct.entries.length - 3]) {
+    // The reference: a snapshot completed before anything else is applied.
+    const reference = await newMachine(t);
+    await reference.machine.apply(direct.entries.slice(0, cut));
+    const referenceDir = join(await tempDir(t, 'snap-'), 'snapshot');
+    await mkdir(referenceDir);
+    await (await reference.machine.snapshot(referenceDir))();
+    const snapshotTree = await readTree(referenceDir);
+    t.true(snapshotTree.has('journal-state.json'));
+    // The source completes its snapshot only after applying the rest (appends, finalizes,
+    // purges, new segments): the completion must still write the state as of the capture.
     const source = await newMachine(t);
     await source.machine.apply(direct.entries.slice(0, cut));
     const snapshotDir = join(await tempDir(t, 'snap-'), 'snapshot');
     await mkdir(snapshotDir);
-    await source.machine.snapshot(snapshotDir);
-    const snapshotTree = await readTree(snapshotDir);
-    t.true(snapshotTree.has('journal-state.json'));
-    // The source keeps applying: the snapshot must not change (the in-progress file was copied).
+    const complete = await source.machine.snapshot(snapshotDir);
     await source.machine.apply(direct.entries.slice(cut));
+    await complete();
     assertSameTree(t, await readTree(snapshotDir), snapshotTree);
     assertSameTree(t, await readTree(join(source.dir, 'journals')), direct.tree);
 
@@ -120,7 +128,7 @@ test('journal replicas - restore replaces a live state; finalized segments are h
   const direct = await fullLog(t);
   const snapshotDir = join(await tempDir(t, 'snap-'), 's');
   await mkdir(snapshotDir);
-  await direct.machine.snapshot(snapshotDir);
+  await (await direct.machine.snapshot(snapshotDir))();
   // A replica with other data restores the snapshot: it ends with exactly the snapshot's state.
   const other = await newMachine(t);
   const feed = new Feeder(other.machine);
@@ -230,16 +238,22 @@ test('journal replicas - random command sequences: replicas and snapshot restore
       await b.apply(feed.log.slice(0, cut));
       const snapshotDir = join(await tempDir(t, 'rand-s-'), 's');
       await mkdir(snapshotDir);
-      await b.snapshot(snapshotDir);
+      // The snapshot completes only after b applied the rest of the log: what it holds is
+      // still the state at the cut (the segments since appended, finalized or purged).
+      const complete = await b.snapshot(snapshotDir);
+      await b.apply(feed.log.slice(cut));
+      await complete();
       const c = new JournalStateMachine({ dataDir: await tempDir(t, 'rand-c-') });
       await c.restore(snapshotDir, { index: feed.log[cut - 1]!.index, term: 1, confState: { voters: [], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false } });
       const rest = await c.apply(feed.log.slice(cut));
       const expected = results.slice(cut);
       const treeA = await readTree(join(a.dataDir, 'journals'));
+      const treeB = await readTree(join(b.dataDir, 'journals'));
       const treeC = await readTree(join(c.dataDir, 'journals'));
       await Promise.all([a.close(), b.close(), c.close()]);
       t.deepEqual(rest, expected);
       assertSameTree(t, treeC, treeA);
+      assertSameTree(t, treeB, treeA);
     }),
     { numRuns: 40 },
   );

@@ -43,8 +43,15 @@ test('journalnode - a wiped node restarted with --join is rebuilt by InstallSnap
     await router.ok('journal', journalRequest(journalId, 1, next, editsPerBatch));
     next += editsPerBatch;
   }
-  const leaderStatus = await cluster.status(await cluster.leaderIndex());
-  t.true(leaderStatus.raft.snapshotIndex > 20, `the leader snapshotted (at ${leaderStatus.raft.snapshotIndex})`);
+  // Snapshots complete in the background: wait for one past the wiped node's last entry.
+  const snapshotIndex = await waitFor(
+    async () => {
+      const status = await cluster.status(await cluster.leaderIndex());
+      return status.raft.snapshotIndex > 20 ? status.raft.snapshotIndex : null;
+    },
+    { what: 'the leader to publish a snapshot past index 20' },
+  );
+  t.true(snapshotIndex > 20);
   await cluster.restart(victim, { join: true });
 
   // More writes while it catches up, then a finalized segment and an open one.

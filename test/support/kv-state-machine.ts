@@ -4,7 +4,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AppliedEntry, StateMachine } from '../../raft/state-machine.ts';
+import type { AppliedEntry, SnapshotCompletion, StateMachine } from '../../raft/state-machine.ts';
 
 const decoder = new TextDecoder();
 
@@ -27,7 +27,7 @@ export class KvStateMachine implements StateMachine {
     });
   }
 
-  async snapshot(dir: string): Promise<void> {
+  async snapshot(dir: string): Promise<SnapshotCompletion | void> {
     await writeFile(join(dir, 'kv.json'), JSON.stringify({ writes: this.writes, lastIndex: this.lastIndex, data: [...this.data] }));
   }
 

@@ -1,0 +1,136 @@
+/**
+ * The runtime takes snapshots in two steps: the Ready loop waits for the state machine's
+ * capture only; the completion, the publish and the log compaction run behind it while entries
+ * keep committing. One in-process node with a state machine whose completion waits on a gate.
+ */
+import test from 'ava';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RaftNode } from '../../raft/node.ts';
+import type { SnapshotCompletion } from '../../raft/state-machine.ts';
+import { KvStateMachine } from '../support/kv-state-machine.ts';
+import { freePort } from '../support/ports.ts';
+
+const encoder = new TextEncoder();
+
+/** The KV state machine, with a snapshot whose completion waits until `release()`. */
+class GatedKv extends KvStateMachine {
+  captures: number[] = [];
+  private gate: Promise<void> | undefined;
+  private open: (() => void) | undefined;
+
+  hold(): void {
+    this.gate = new Promise((resolve) => (this.open = resolve));
+  }
+
+  release(): void {
+    this.open?.();
+    this.gate = undefined;
+  }
+
+  override async snapshot(dir: string): Promise<SnapshotCompletion> {
+    // The capture: the state as of now, in memory.
+    const content = JSON.stringify({ writes: this.writes, lastIndex: this.lastIndex, data: [...this.data] });
+    this.captures.push(this.lastIndex);
+    const gate = this.gate;
+    return async () => {
+      await gate;
+      await writeFile(join(dir, 'kv.json'), content);
+    };
+  }
+}
+
+async function poll(what: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function startNode(dir: string, sm: KvStateMachine, address: string): Promise<RaftNode> {
+  const node = new RaftNode({
+    id: 'a',
+    groupId: 'kv',
+    dataDir: dir,
+    initialPeers: new Map([['a', address]]),
+    join: false,
+    stateMachine: sm,
+    tickMs: 20,
+    electionTicks: 5,
+    snapshotEntries: 20,
+    snapshotKeepEntries: 5,
+    onFatal: () => undefined,
+  });
+  await node.start();
+  node.campaign();
+  await poll('leadership', () => node.isLeader());
+  return node;
+}
+
+test('raft runtime - writes commit while a snapshot completes; the published snapshot holds the captured state', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'raft-bg-snap-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const address = `127.0.0.1:${await freePort()}`;
+  const sm = new GatedKv();
+  sm.hold();
+  const node = await startNode(dir, sm, address);
+  let stopped = false;
+  t.teardown(async () => {
+    if (!stopped) await node.stop();
+  });
+
+  // Enough writes for a snapshot: it is captured, and its completion waits on the gate.
+  for (let i = 0; i < 25; i++) await node.propose(encoder.encode(`k${i}=v${i}`));
+  await poll('a capture', () => sm.captures.length === 1);
+  const captured = sm.captures[0]!;
+  t.true(captured >= 20);
+
+  // While it completes, writes keep committing (the Ready loop does not wait for it), no
+  // second snapshot starts, and nothing is published or compacted yet.
+  for (let i = 25; i < 80; i++) await node.propose(encoder.encode(`k${i}=v${i}`));
+  t.is(sm.writes, 80);
+  t.deepEqual(sm.captures, [captured]);
+  t.is(node.status().snapshotIndex, 0);
+
+  sm.release();
+  await poll('the snapshot published', () => node.status().snapshotIndex === captured);
+  // The next threshold crossing captures again.
+  for (let i = 80; i < 90; i++) await node.propose(encoder.encode(`k${i}=v${i}`));
+  await poll('a second capture', () => sm.captures.length === 2);
+  const second = sm.captures[1]!;
+  t.true(second > captured);
+  await poll('the second snapshot published', () => node.status().snapshotIndex === second);
+  stopped = true;
+  await node.stop();
+
+  // A restart restores the latest snapshot and replays the rest of the log: nothing lost.
+  const restarted = new KvStateMachine();
+  const again = await startNode(dir, restarted, address);
+  t.teardown(() => again.stop());
+  await poll('the log replayed', () => restarted.writes === 90);
+  for (let i = 0; i < 90; i++) t.is(restarted.data.get(`k${i}`), `v${i}`);
+});
+
+test('raft runtime - a node stopped while its snapshot completes publishes nothing and restarts from its log', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'raft-bg-snap-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const address = `127.0.0.1:${await freePort()}`;
+  const sm = new GatedKv();
+  sm.hold();
+  const node = await startNode(dir, sm, address);
+  for (let i = 0; i < 30; i++) await node.propose(encoder.encode(`k${i}=v${i}`));
+  await poll('a capture', () => sm.captures.length === 1);
+  const stopping = node.stop();
+  sm.release();
+  await stopping;
+  t.is(node.status().snapshotIndex, 0);
+  t.deepEqual((await readdir(join(dir, 'snap'))).filter((name) => name.startsWith('snap-')), []);
+
+  const restarted = new KvStateMachine();
+  const again = await startNode(dir, restarted, address);
+  t.teardown(() => again.stop());
+  await poll('the log replayed', () => restarted.writes === 30);
+  for (let i = 0; i < 30; i++) t.is(restarted.data.get(`k${i}`), `v${i}`);
+});
