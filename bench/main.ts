@@ -81,6 +81,7 @@ for (const name of (values.only ?? '').split(',').map((s) => s.trim()).filter((s
 const runs = (name: SectionName): boolean => only.size === 0 || only.has(name);
 
 const quick = values.quick;
+if (values.dir !== undefined) mkdirSync(values.dir, { recursive: true });
 const baseDir = mkdtempSync(join(values.dir ?? tmpdir(), 'qj-bench-'));
 const logDir = join(baseDir, 'logs');
 mkdirSync(logDir, { recursive: true });
