@@ -15,6 +15,7 @@
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CorruptRecordsError } from './protocol/errors.ts';
+import { writeBehindSyncBytes } from './segment-writer.ts';
 import type { EditRecord } from './protocol/records.ts';
 import { parseRecordsPrefix } from './protocol/records.ts';
 import { recordBytesMax, recordHeaderBytes } from './protocol/limits.ts';
@@ -319,6 +320,7 @@ export async function copyFilePrefix(source: string | FileHandle, target: string
     try {
       const chunk = Buffer.allocUnsafe(Math.min(segmentReadChunkBytes, Math.max(length, 1)));
       let done = 0;
+      let synced = 0;
       while (done < length) {
         const want = Math.min(chunk.byteLength, length - done);
         const { bytesRead } = await input.read(chunk, 0, want, done);
@@ -329,6 +331,11 @@ export async function copyFilePrefix(source: string | FileHandle, target: string
           written += bytesWritten;
         }
         done += bytesRead;
+        // Write behind, as the segment writer does: a long copy never leaves a burst of dirty pages.
+        if (sync && done - synced >= writeBehindSyncBytes) {
+          await output.datasync();
+          synced = done;
+        }
       }
       if (sync) await output.sync();
     } finally {

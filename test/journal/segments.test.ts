@@ -13,7 +13,7 @@ import {
   segmentReadChunkBytes,
   streamSegmentRecords,
 } from '../../journalnode/segments.ts';
-import { SegmentWriter } from '../../journalnode/segment-writer.ts';
+import { SegmentWriter, writeBehindSyncBytes } from '../../journalnode/segment-writer.ts';
 import { readSegmentRange, SegmentIndex, segmentIndexIntervalBytes } from '../../journalnode/segment-index.ts';
 import { frameRecords } from '../../journalnode/protocol/records.ts';
 import { CorruptRecordsError } from '../../journalnode/protocol/errors.ts';
@@ -56,6 +56,28 @@ test('segments - one writer keeps the order of a burst of appends and reports it
   t.true((await readFile(path)).equals(expected));
   await writer.close();
   await t.throwsAsync(writer.append(Buffer.from('x')), { name: 'SegmentWriteError' });
+});
+
+test('segments - a writer starts a write-behind fdatasync after every writeBehindSyncBytes written', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, inProgressFileName(1));
+  const writer = await SegmentWriter.create(path);
+  // Small appends, flushed one by one (the synchronous path), then big ones (the thread pool).
+  const small = Buffer.alloc(32 * 1024, 1);
+  const rounds = (2 * writeBehindSyncBytes) / small.byteLength + 1;
+  for (let i = 0; i < rounds; i += 1) {
+    await writer.append(small);
+    await writer.flush();
+  }
+  const afterSmall = writer.writeBehindSyncs;
+  t.true(afterSmall >= 1 && afterSmall <= 2, `${afterSmall} syncs after ${rounds * small.byteLength} bytes`);
+  const big = Buffer.alloc(writeBehindSyncBytes + 1, 2);
+  for (let i = 0; i < 3; i += 1) await writer.append(big);
+  await writer.flush();
+  t.true(writer.writeBehindSyncs > afterSmall);
+  t.true(writer.writeBehindSyncs <= afterSmall + 3);
+  await writer.close();
+  t.is((await readFile(path)).byteLength, rounds * small.byteLength + 3 * big.byteLength);
 });
 
 test('segments - openAt cuts bytes beyond the applied length and refuses a short file', async (t) => {
