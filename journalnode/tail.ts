@@ -92,8 +92,13 @@ class Subscriber {
   private stalledSince: number | undefined;
   private catchingUp = false;
   private catchUpAgain = false;
+  private helloSent = false;
   private caughtUpSent = false;
 
+  /**
+   * `fromTxId` 0: from the journal's end, once this node knows it (the journal was not
+   * formatted here when the subscriber came: the first catch-up waits for a read barrier).
+   */
   constructor(
     private readonly server: TailServer,
     readonly ws: WebSocket,
@@ -172,6 +177,11 @@ class Subscriber {
       if (!state.ok) {
         this.fail(state.error.code, state.error.message);
         return;
+      }
+      if (!this.helloSent) {
+        this.helloSent = true;
+        if (this.nextTxId === 0) this.nextTxId = state.lastTxId + 1;
+        this.ws.send(JSON.stringify({ type: 'hello', journalId: this.journalId, fromTxId: this.nextTxId, firstTxId: state.firstTxId, lastTxId: state.lastTxId }));
       }
       if (state.lastTxId < this.nextTxId - 1) {
         this.fail('EDITS_UNAVAILABLE', `the journal was reformatted: it ends at txid ${state.lastTxId}, below ${this.nextTxId - 1}`, 1008, state.firstTxId);
@@ -324,9 +334,12 @@ export class TailServer {
     }
     if (!isValidJournalId(journalId)) return reject('INVALID_ARGUMENT', 'invalid journal id');
     const state = this.stateMachine.getJournalState(journalId);
-    if (!state.ok) return reject(state.error.code, state.error.message);
+    // NOT_FORMATTED may only mean that this node has not applied a format yet: with a read
+    // barrier the subscriber is accepted and its first catch-up confirms it (or says it).
+    const confirmable = !state.ok && state.error.code === 'NOT_FORMATTED' && this.options.readBarrier !== undefined;
+    if (!state.ok && !confirmable) return reject(state.error.code, state.error.message);
     const fromText = url.searchParams.get('from');
-    let fromTxId = state.lastTxId + 1;
+    let fromTxId = state.ok ? state.lastTxId + 1 : 0;
     if (fromText !== null) {
       fromTxId = /^\d{1,16}$/.test(fromText) ? Number(fromText) : -1;
       if (!isSafeUint(fromTxId) || fromTxId < 1) return reject('INVALID_ARGUMENT', `invalid from '${fromText.slice(0, 40)}' (a txid >= 1)`);
@@ -345,8 +358,7 @@ export class TailServer {
       });
       ws.on('message', () => subscriber.fail('INVALID_ARGUMENT', 'the tail endpoint accepts no messages'));
       this.log.debug({ journalId, fromTxId }, 'tail: subscriber connected');
-      const now = this.stateMachine.getJournalState(journalId);
-      if (now.ok) ws.send(JSON.stringify({ type: 'hello', journalId, fromTxId, firstTxId: now.firstTxId, lastTxId: now.lastTxId }));
+      // The hello goes first, from the catch-up, once the journal's state is known here.
       subscriber.startCatchUp();
     });
     return true;

@@ -5,6 +5,7 @@
  * first edit, missed finalize, one JN down). Serial: one cluster at a time.
  */
 import test from 'ava';
+import { WebSocket } from 'ws';
 import { waitFor } from '../../support/wait.ts';
 import { assertLog, edits, namespace, openAndStart, startCluster } from './cluster-handle.ts';
 
@@ -115,5 +116,42 @@ test.serial('qjm integration - right after a format, a JournalNode that has not 
     t.deepEqual(page.records, [], journalId);
     t.deepEqual(manifest.segments, [], journalId);
     t.is(state.namespace?.nsId, namespace.nsId, journalId);
+  }
+});
+
+test.serial('qjm integration - right after a format, the WebSocket tail of a JournalNode that has not applied it yet says hello, not NOT_FORMATTED', async (t) => {
+  const { cluster, manager } = await startCluster(t);
+  const leader = await cluster.leaderIndex();
+  const lagging = [0, 1, 2].find((i) => i !== leader)!;
+  for (let round = 0; round < 3; round += 1) {
+    const journalId = `ws-fresh-${round}`;
+    cluster.pause(lagging);
+    try {
+      await manager({ journalId }).format(namespace);
+    } finally {
+      cluster.resume(lagging);
+    }
+    // Subscribe at once: the first text frame is the node's answer (hello, or an error + close).
+    const socket = new WebSocket(`ws://${cluster.httpAddresses[lagging]!}/journals/${journalId}/tail?from=1`);
+    const binary: Buffer[] = [];
+    const first = new Promise<{ type: string; code?: string }>((resolve, reject) => {
+      socket.on('message', (data: Buffer, isBinary: boolean) => {
+        if (isBinary) binary.push(data);
+        else resolve(JSON.parse(data.toString('utf8')) as { type: string; code?: string });
+      });
+      socket.once('close', (code, reason) => reject(new Error(`closed ${code} ${reason.toString()}`)));
+      socket.once('error', reject);
+    });
+    try {
+      const answer = await first;
+      t.is(answer.type, 'hello', `${journalId}: ${JSON.stringify(answer)}`);
+      // And the subscription is live: edits written now arrive on it.
+      const writer = await openAndStart(manager({ journalId }));
+      await writer.write(1, edits(1, 5));
+      await waitFor(() => binary.length > 0, { what: `${journalId}: the first edits on the tail` });
+      await writer.close();
+    } finally {
+      socket.terminate();
+    }
   }
 });
