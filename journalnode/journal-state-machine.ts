@@ -8,8 +8,9 @@
  * (`{ ok: false, error }`), never an exception, and is checked completely before any file is
  * touched. A thrown error (an I/O failure) is fatal to the node.
  *
- * Durability: apply does not fsync segment files (the Raft log is the durable source of truth;
- * after a crash the runtime restores the latest snapshot and replays the log). Snapshots fsync
+ * Durability: apply does not wait for fsyncs of segment files (the Raft log is the durable
+ * source of truth; after a crash the runtime restores the latest snapshot and replays the log;
+ * the segment writer's write-behind fdatasyncs only keep dirty pages few). Snapshots fsync
  * every file they hold. Because of that, the content of `<dataDir>/journals` found at startup is
  * not state: the first `apply` or `restore` moves it to `<dataDir>/journals.previous` (one
  * generation kept for forensics) and rebuilds from scratch.
