@@ -88,7 +88,7 @@ export class StreamReceiver {
         unackedBytes += ACK_MESSAGE_BYTES;
         for (const e of m.entries) unackedBytes += e.data.length;
       }
-      if (unackedBytes >= ACK_BYTES_MIN || process.env['XACK'] === '0') ackImmediate ??= setImmediate(sendAck);
+      if (unackedBytes >= ACK_BYTES_MIN) ackImmediate ??= setImmediate(sendAck);
       else ackTimer ??= setTimeout(sendAck, ACK_DELAY_MS);
       if (accepted.length > 0) {
         this.options.stats.receivedMessages += accepted.length;
