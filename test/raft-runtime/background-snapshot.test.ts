@@ -49,7 +49,7 @@ async function poll(what: string, condition: () => boolean, timeoutMs = 20_000):
   }
 }
 
-async function startNode(dir: string, sm: KvStateMachine, address: string): Promise<RaftNode> {
+async function startNode(dir: string, sm: KvStateMachine, address: string, onFatal: (error: Error) => void = () => undefined): Promise<RaftNode> {
   const node = new RaftNode({
     id: 'a',
     groupId: 'kv',
@@ -61,7 +61,7 @@ async function startNode(dir: string, sm: KvStateMachine, address: string): Prom
     electionTicks: 5,
     snapshotEntries: 20,
     snapshotKeepEntries: 5,
-    onFatal: () => undefined,
+    onFatal,
   });
   await node.start();
   node.campaign();
@@ -133,4 +133,30 @@ test('raft runtime - a node stopped while its snapshot completes publishes nothi
   t.teardown(() => again.stop());
   await poll('the log replayed', () => restarted.writes === 30);
   for (let i = 0; i < 30; i++) t.is(restarted.data.get(`k${i}`), `v${i}`);
+});
+
+test('raft runtime - a snapshot whose completion fails stops the node as a storage failure does', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'raft-bg-snap-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const address = `127.0.0.1:${await freePort()}`;
+  class FailingKv extends KvStateMachine {
+    override async snapshot(): Promise<SnapshotCompletion> {
+      return async () => {
+        throw new Error('disk gone');
+      };
+    }
+  }
+  let fatal: Error | undefined;
+  const node = await startNode(dir, new FailingKv(), address, (error) => {
+    fatal = error;
+  });
+  t.teardown(() => node.stop());
+  // Writes until the snapshot (at 20 entries) fails; the ones in flight then may be refused.
+  for (let i = 0; i < 25 && fatal === undefined; i++) await node.propose(encoder.encode(`k${i}=v${i}`)).catch(() => undefined);
+  await poll('the fatal error', () => fatal !== undefined);
+  t.is(fatal?.message, 'disk gone');
+  await t.throwsAsync(node.propose(encoder.encode('late=1')), { name: 'NodeStoppedError' });
+  t.is(node.status().snapshotIndex, 0);
+  // Nothing half-written was published.
+  t.deepEqual((await readdir(join(dir, 'snap'))).filter((name) => name.startsWith('snap-')), []);
 });
