@@ -3,7 +3,7 @@
  * capture only; the completion, the publish and the log compaction run behind it while entries
  * keep committing. One in-process node with a state machine whose completion waits on a gate.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +49,27 @@ async function poll(what: string, condition: () => boolean, timeoutMs = 20_000):
   }
 }
 
+/** A data directory (removed after the test) and a reserved loopback address. */
+async function scratch(t: ExecutionContext): Promise<{ dir: string; address: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'raft-bg-snap-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return { dir, address: `127.0.0.1:${await freePort()}` };
+}
+
+/** Published snapshots in the node's store. */
+async function publishedSnapshots(dir: string): Promise<string[]> {
+  return (await readdir(join(dir, 'snap'))).filter((name) => name.startsWith('snap-'));
+}
+
+/** Restart the stopped node in `dir` with a fresh state machine: it must hold writes k0..k{count-1}. */
+async function assertRestartHolds(t: ExecutionContext, dir: string, address: string, count: number): Promise<void> {
+  const restarted = new KvStateMachine();
+  const again = await startNode(dir, restarted, address);
+  t.teardown(() => again.stop());
+  await poll('the log replayed', () => restarted.writes === count);
+  for (let i = 0; i < count; i++) t.is(restarted.data.get(`k${i}`), `v${i}`);
+}
+
 async function startNode(dir: string, sm: KvStateMachine, address: string, onFatal: (error: Error) => void = () => undefined): Promise<RaftNode> {
   const node = new RaftNode({
     id: 'a',
@@ -70,9 +91,7 @@ async function startNode(dir: string, sm: KvStateMachine, address: string, onFat
 }
 
 test('raft runtime - writes commit while a snapshot completes; the published snapshot holds the captured state', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'raft-bg-snap-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const address = `127.0.0.1:${await freePort()}`;
+  const { dir, address } = await scratch(t);
   const sm = new GatedKv();
   sm.hold();
   const node = await startNode(dir, sm, address);
@@ -106,17 +125,11 @@ test('raft runtime - writes commit while a snapshot completes; the published sna
   await node.stop();
 
   // A restart restores the latest snapshot and replays the rest of the log: nothing lost.
-  const restarted = new KvStateMachine();
-  const again = await startNode(dir, restarted, address);
-  t.teardown(() => again.stop());
-  await poll('the log replayed', () => restarted.writes === 90);
-  for (let i = 0; i < 90; i++) t.is(restarted.data.get(`k${i}`), `v${i}`);
+  await assertRestartHolds(t, dir, address, 90);
 });
 
 test('raft runtime - a node stopped while its snapshot completes publishes nothing and restarts from its log', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'raft-bg-snap-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const address = `127.0.0.1:${await freePort()}`;
+  const { dir, address } = await scratch(t);
   const sm = new GatedKv();
   sm.hold();
   const node = await startNode(dir, sm, address);
@@ -126,19 +139,12 @@ test('raft runtime - a node stopped while its snapshot completes publishes nothi
   sm.release();
   await stopping;
   t.is(node.status().snapshotIndex, 0);
-  t.deepEqual((await readdir(join(dir, 'snap'))).filter((name) => name.startsWith('snap-')), []);
-
-  const restarted = new KvStateMachine();
-  const again = await startNode(dir, restarted, address);
-  t.teardown(() => again.stop());
-  await poll('the log replayed', () => restarted.writes === 30);
-  for (let i = 0; i < 30; i++) t.is(restarted.data.get(`k${i}`), `v${i}`);
+  t.deepEqual(await publishedSnapshots(dir), []);
+  await assertRestartHolds(t, dir, address, 30);
 });
 
 test('raft runtime - a snapshot whose completion fails stops the node as a storage failure does', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'raft-bg-snap-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const address = `127.0.0.1:${await freePort()}`;
+  const { dir, address } = await scratch(t);
   class FailingKv extends KvStateMachine {
     override async snapshot(): Promise<SnapshotCompletion> {
       return async () => {
@@ -158,5 +164,5 @@ test('raft runtime - a snapshot whose completion fails stops the node as a stora
   await t.throwsAsync(node.propose(encoder.encode('late=1')), { name: 'NodeStoppedError' });
   t.is(node.status().snapshotIndex, 0);
   // Nothing half-written was published.
-  t.deepEqual((await readdir(join(dir, 'snap'))).filter((name) => name.startsWith('snap-')), []);
+  t.deepEqual(await publishedSnapshots(dir), []);
 });
