@@ -122,6 +122,8 @@ export interface RaftNodeStatus extends Status {
   readonly leaderAddress: string;
   readonly snapshotIndex: number;
   readonly walStats: Readonly<Record<string, number>>;
+  /** Read index requests handed to the core again because no answer came (see READ_INDEX_RETRY_TICKS). */
+  readonly readIndexRetries: number;
 }
 
 /** Events: 'role' (role, leader), 'applied' (index), 'fatal' (error). */
@@ -141,7 +143,19 @@ interface ReadWaiter {
   readonly resolve: (index: number) => void;
   readonly reject: (error: Error) => void;
   readonly timer: NodeJS.Timeout;
+  readonly context: Uint8Array;
+  /** Ticks since the request was last handed to the core. */
+  ticksWaiting: number;
 }
+
+/**
+ * Ticks after which an unanswered read index request is handed to the core again. The core
+ * drops a request it cannot serve (a follower that knows no leader, a candidate), and a message
+ * can be lost: without a retry the read would wait for its whole timeout. A repeated request
+ * is harmless (the leader ignores a context already pending; a late second answer finds no
+ * waiter).
+ */
+const READ_INDEX_RETRY_TICKS = 2;
 
 interface AppliedWaiter {
   readonly index: number;
@@ -229,6 +243,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   private readonly reads = new Map<string, ReadWaiter>();
   private appliedWaiters: AppliedWaiter[] = [];
   private readSequence = 0;
+  private readIndexRetries = 0;
 
   private tickTimer: NodeJS.Timeout | undefined;
   private lastTickAt = 0;
@@ -398,15 +413,16 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   readIndex(timeoutMs = 5000): Promise<number> {
     if (this.stopped) return Promise.reject(new NodeStoppedError(this.failure));
     const key = `${this.id}:${++this.readSequence}`;
+    const context = textEncoder.encode(key);
     const promise = new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.reads.delete(key);
         reject(new RaftTimeoutError('read index', timeoutMs));
       }, timeoutMs);
       timer.unref();
-      this.reads.set(key, { resolve, reject, timer });
+      this.reads.set(key, { resolve, reject, timer, context, ticksWaiting: 0 });
     });
-    this.raw.readIndex(textEncoder.encode(key));
+    this.raw.readIndex(context);
     this.scheduleReady();
     return promise;
   }
@@ -542,6 +558,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       leaderAddress: this.addressOf(status.softState.leader),
       snapshotIndex: this.snapshotIndex,
       walStats: { ...this.wal.stats },
+      readIndexRetries: this.readIndexRetries,
     };
   }
 
@@ -585,6 +602,13 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     this.lastTickAt += ticks * this.tickMs;
     ticks = Math.min(ticks, 2 * this.electionTicks);
     for (let i = 0; i < ticks; i++) this.raw.tick();
+    for (const read of this.reads.values()) {
+      read.ticksWaiting += ticks;
+      if (read.ticksWaiting < READ_INDEX_RETRY_TICKS) continue;
+      read.ticksWaiting = 0;
+      this.readIndexRetries += 1;
+      this.raw.readIndex(read.context);
+    }
     this.scheduleReady();
   }
 
