@@ -401,7 +401,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       if (result.ok || result.reason !== 'confChangePending' || performance.now() > deadline) {
         return (await this.track(result)) as ConfState;
       }
-      await new Promise<void>((r) => setTimeout(r, Math.min(20, this.tickMs)).unref());
+      await new Promise<void>((r) => setTimeout(r, Math.min(20, this.tickMs)));
     }
   }
 
@@ -419,7 +419,6 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
         this.reads.delete(key);
         reject(new RaftTimeoutError('read index', timeoutMs));
       }, timeoutMs);
-      timer.unref();
       this.reads.set(key, { resolve, reject, timer, context, ticksWaiting: 0 });
     });
     this.raw.readIndex(context);
@@ -978,14 +977,19 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     return id === '' ? '' : (this.peers.get(id) ?? '');
   }
 
-  /** Poll `cond` until it holds; `leaderOnly`: fail fast with NotLeaderError once this node is no longer the leader. */
+  /**
+   * Poll `cond` until it holds (or fail at the deadline); `leaderOnly`: fail fast with
+   * NotLeaderError once this node is no longer the leader. The polling timer keeps the process
+   * alive: a caller awaiting this (stop, a configuration change) must get its answer even when
+   * nothing else is pending (an unref'd timer let an embedding process exit mid-stop).
+   */
   private async waitFor(cond: () => boolean, timeoutMs: number, what: string, options: { leaderOnly?: boolean } = {}): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     while (!cond()) {
       if (this.stopped && what !== 'ready loop to stop') throw new NodeStoppedError(this.failure);
       if (options.leaderOnly && this.role !== 'leader') throw new NotLeaderError(this.leader, this.addressOf(this.leader));
       if (performance.now() > deadline) throw new RaftTimeoutError(what, timeoutMs);
-      await new Promise<void>((r) => setTimeout(r, Math.min(20, this.tickMs)).unref());
+      await new Promise<void>((r) => setTimeout(r, Math.min(20, this.tickMs)));
     }
   }
 

@@ -4,13 +4,12 @@
  * keep committing. One in-process node with a state machine whose completion waits on a gate.
  */
 import test, { type ExecutionContext } from 'ava';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RaftNode } from '../../raft/node.ts';
+import type { RaftNode } from '../../raft/node.ts';
 import type { SnapshotCompletion } from '../../raft/state-machine.ts';
 import { KvStateMachine } from '../support/kv-state-machine.ts';
-import { freePort } from '../support/ports.ts';
+import { scratchNode, singleNode } from '../support/single-node.ts';
 
 const encoder = new TextEncoder();
 
@@ -49,13 +48,6 @@ async function poll(what: string, condition: () => boolean, timeoutMs = 20_000):
   }
 }
 
-/** A data directory (removed after the test) and a reserved loopback address. */
-async function scratch(t: ExecutionContext): Promise<{ dir: string; address: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'raft-bg-snap-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return { dir, address: `127.0.0.1:${await freePort()}` };
-}
-
 /** Published snapshots in the node's store. */
 async function publishedSnapshots(dir: string): Promise<string[]> {
   return (await readdir(join(dir, 'snap'))).filter((name) => name.startsWith('snap-'));
@@ -71,19 +63,7 @@ async function assertRestartHolds(t: ExecutionContext, dir: string, address: str
 }
 
 async function startNode(dir: string, sm: KvStateMachine, address: string, onFatal: (error: Error) => void = () => undefined): Promise<RaftNode> {
-  const node = new RaftNode({
-    id: 'a',
-    groupId: 'kv',
-    dataDir: dir,
-    initialPeers: new Map([['a', address]]),
-    join: false,
-    stateMachine: sm,
-    tickMs: 20,
-    electionTicks: 5,
-    snapshotEntries: 20,
-    snapshotKeepEntries: 5,
-    onFatal,
-  });
+  const node = singleNode(dir, address, sm, { snapshotEntries: 20, snapshotKeepEntries: 5, onFatal });
   await node.start();
   node.campaign();
   await poll('leadership', () => node.isLeader());
@@ -91,7 +71,7 @@ async function startNode(dir: string, sm: KvStateMachine, address: string, onFat
 }
 
 test('raft runtime - writes commit while a snapshot completes; the published snapshot holds the captured state', async (t) => {
-  const { dir, address } = await scratch(t);
+  const { dir, address } = await scratchNode(t, 'raft-bg-snap-');
   const sm = new GatedKv();
   sm.hold();
   const node = await startNode(dir, sm, address);
@@ -129,7 +109,7 @@ test('raft runtime - writes commit while a snapshot completes; the published sna
 });
 
 test('raft runtime - a node stopped while its snapshot completes publishes nothing and restarts from its log', async (t) => {
-  const { dir, address } = await scratch(t);
+  const { dir, address } = await scratchNode(t, 'raft-bg-snap-');
   const sm = new GatedKv();
   sm.hold();
   const node = await startNode(dir, sm, address);
@@ -144,7 +124,7 @@ test('raft runtime - a node stopped while its snapshot completes publishes nothi
 });
 
 test('raft runtime - a snapshot whose completion fails stops the node as a storage failure does', async (t) => {
-  const { dir, address } = await scratch(t);
+  const { dir, address } = await scratchNode(t, 'raft-bg-snap-');
   class FailingKv extends KvStateMachine {
     override async snapshot(): Promise<SnapshotCompletion> {
       return async () => {

@@ -5,7 +5,7 @@ import { waitFor } from '../support/wait.ts';
 import { raftV1 } from '../../raft/transport/proto.ts';
 import { encodeMessage } from '../../raft/transport/codec.ts';
 import { connectAll, GROUP, message, msgApp, pseudoRandomBytes, startNode, type TestNode } from './harness.ts';
-import { ACK_BYTES_MIN } from '../../raft/transport/stream-receiver.ts';
+import { ACK_BYTES_MIN, ACK_DELAY_MS } from '../../raft/transport/stream-receiver.ts';
 
 const nodes: TestNode[] = [];
 async function node(...args: Parameters<typeof startNode>): Promise<TestNode> {
@@ -243,15 +243,21 @@ test('transport - acknowledgements are lazy: many small batches, few acks; the s
   const [a, b] = [await node('a'), await node('b')];
   connectAll([a, b]);
   // One small batch per event-loop turn (one per write in a journal under light load).
+  const startedMs = performance.now();
   for (let i = 1; i <= 50; i++) {
     a.transport.send([msgApp('a', 'b', i)]);
     await new Promise((resolve) => setImmediate(resolve));
   }
   await waitFor(() => b.received.length === 50, { what: 'the small batches' });
+  const elapsedMs = performance.now() - startedMs;
   await waitFor(() => a.transport.stats().pendingBytes['b'] === 0, { what: 'small batches acknowledged (after ACK_DELAY_MS)' });
   const small = b.transport.stats();
   t.true(small.receivedBatches >= 40, `batches ${small.receivedBatches}`);
-  t.true(small.sentAcks * 4 <= small.receivedBatches, `${small.sentAcks} acks for ${small.receivedBatches} batches`);
+  // At most one ack per ACK_DELAY_MS of the run (plus the last): on a loaded machine the turns
+  // spread out and more acks are due, but never one per batch.
+  const acksAllowed = 2 + Math.ceil(elapsedMs / ACK_DELAY_MS);
+  t.true(small.sentAcks <= acksAllowed, `${small.sentAcks} acks for ${small.receivedBatches} batches in ${Math.round(elapsedMs)} ms`);
+  t.true(small.sentAcks < small.receivedBatches, `${small.sentAcks} acks for ${small.receivedBatches} batches`);
   // A batch of at least ACK_BYTES_MIN is acknowledged at the next turn, not after the delay.
   const acksBefore = small.sentAcks;
   a.transport.send([msgApp('a', 'b', 51, new Uint8Array(ACK_BYTES_MIN))]);
