@@ -95,10 +95,7 @@ class Subscriber {
   private helloSent = false;
   private caughtUpSent = false;
 
-  /**
-   * `fromTxId` 0: from the journal's end, once this node knows it (the journal was not
-   * formatted here when the subscriber came: the first catch-up waits for a read barrier).
-   */
+  /** `fromTxId` 0: from the journal's end, as the first catch-up finds it. */
   constructor(
     private readonly server: TailServer,
     readonly ws: WebSocket,
@@ -333,13 +330,10 @@ export class TailServer {
       return reject('INVALID_ARGUMENT', 'malformed journal id');
     }
     if (!isValidJournalId(journalId)) return reject('INVALID_ARGUMENT', 'invalid journal id');
-    const state = this.stateMachine.getJournalState(journalId);
-    // NOT_FORMATTED may only mean that this node has not applied a format yet: with a read
-    // barrier the subscriber is accepted and its first catch-up confirms it (or says it).
-    const confirmable = !state.ok && state.error.code === 'NOT_FORMATTED' && this.options.readBarrier !== undefined;
-    if (!state.ok && !confirmable) return reject(state.error.code, state.error.message);
+    // The journal's state is the catch-up's to judge (it may wait for a read barrier first):
+    // without `from`, the subscriber starts at the journal's end once that is known.
     const fromText = url.searchParams.get('from');
-    let fromTxId = state.ok ? state.lastTxId + 1 : 0;
+    let fromTxId = 0;
     if (fromText !== null) {
       fromTxId = /^\d{1,16}$/.test(fromText) ? Number(fromText) : -1;
       if (!isSafeUint(fromTxId) || fromTxId < 1) return reject('INVALID_ARGUMENT', `invalid from '${fromText.slice(0, 40)}' (a txid >= 1)`);

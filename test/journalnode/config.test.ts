@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ConfigError, parseArgs, type JournalNodeConfig } from '../../journalnode/config.ts';
-import { journalnodeBin, projectRoot } from '../support/cluster.ts';
+import { projectRoot } from '../support/cluster.ts';
+import { journalNodeBin } from '../../deploy/launcher.ts';
 
 const run = promisify(execFile);
 
@@ -95,7 +96,7 @@ test('journalnode config - a JSON file, overridden by flags; unknown keys refuse
 });
 
 test('journalnode - a bad configuration exits 2 with a message naming the field', async (t) => {
-  const error = await t.throwsAsync(run(journalnodeBin, ['--id', 'jn1', '--data', '/tmp/qj-config-test', '--http', '127.0.0.1:0', '--initial-cluster', 'jn1=127.0.0.1:7001', '--election-ticks', 'many'], { cwd: projectRoot }));
+  const error = await t.throwsAsync(run(journalNodeBin, ['--id', 'jn1', '--data', '/tmp/qj-config-test', '--http', '127.0.0.1:0', '--initial-cluster', 'jn1=127.0.0.1:7001', '--election-ticks', 'many'], { cwd: projectRoot }));
   const failure = error as unknown as { code: number; stderr: string };
   t.is(failure.code, 2);
   t.regex(failure.stderr, /invalid configuration: electionTicks: /);

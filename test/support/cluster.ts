@@ -8,7 +8,7 @@
  */
 import { mkdtempSync } from 'node:fs';
 import { ManagedProcess } from '../../deploy/managed-process.ts';
-import { journalNodeArgs, journalNodeBin } from '../../deploy/launcher.ts';
+import { journalNodeArgs } from '../../deploy/launcher.ts';
 import { rm } from 'node:fs/promises';
 import { freePort } from './ports.ts';
 import { tmpdir } from 'node:os';
@@ -17,9 +17,6 @@ import { waitFor } from './wait.ts';
 
 /** The project root (where `bin/journalnode` lives). */
 export const projectRoot = resolve(import.meta.dirname, '..', '..');
-
-/** Path of the `journalnode` command. */
-export const journalnodeBin = journalNodeBin;
 
 /** Time a node gets to print its ready line, ms (tsx compiles on first start). */
 export const nodeStartTimeoutMs = 60_000;
