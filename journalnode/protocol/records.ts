@@ -79,7 +79,7 @@ export function frameRecords(firstTxId: number, records: readonly Uint8Array[]):
  * Check the record starting at `offset` and return the offset after it. `expectedTxId` of 0
  * accepts any valid txid. Throws CorruptRecordsError naming `offset + baseOffset`.
  */
-function checkRecordAt(buf: Buffer, offset: number, expectedTxId: number, baseOffset: number): number {
+function checkRecordAt(buf: Buffer, offset: number, expectedTxId: number, baseOffset: number, checksum = true): number {
   const at = offset + baseOffset;
   const remaining = buf.byteLength - offset;
   if (remaining < recordHeaderBytes) {
@@ -97,6 +97,7 @@ function checkRecordAt(buf: Buffer, offset: number, expectedTxId: number, baseOf
   if (expectedTxId !== 0 && txid !== expectedTxId) {
     throw new CorruptRecordsError({ offset: at }, `txid ${txid} at offset ${at}, expected ${expectedTxId}`);
   }
+  if (!checksum) return offset + recordHeaderBytes + length;
   const stored = buf.readUInt32LE(offset + 4);
   const computed = crc32c(buf.subarray(offset + 8, offset + recordHeaderBytes + length));
   if (stored !== computed) {
@@ -176,11 +177,14 @@ export function parseRecordsPrefix(bytes: Uint8Array, options: ParseRecordsOptio
 
 /**
  * Check a batch as a Journal request carries it: exactly `count` records with txids
- * `firstTxId .. firstTxId + count - 1`, every CRC valid, nothing after the last record, and
- * the batch within the limits. Throws InvalidArgumentError for bad counts or sizes and
- * CorruptRecordsError for damaged bytes.
+ * `firstTxId .. firstTxId + count - 1`, nothing after the last record, the batch within the
+ * limits and, unless `checksums` is false, every record's CRC valid. Throws
+ * InvalidArgumentError for bad counts or sizes and CorruptRecordsError for damaged bytes.
+ *
+ * `checksums: false` checks the framing only (lengths, txids, count): for bytes whose record
+ * CRCs were checked already and that a batch checksum ties to the checked bytes.
  */
-export function validateFramed(bytes: Uint8Array, firstTxId: number, count: number): void {
+export function validateFramed(bytes: Uint8Array, firstTxId: number, count: number, checksums = true): void {
   checkBatchShape(bytes.byteLength, firstTxId, count);
   const buf = asBuffer(bytes);
   let offset = 0;
@@ -188,7 +192,7 @@ export function validateFramed(bytes: Uint8Array, firstTxId: number, count: numb
     if (offset >= buf.byteLength) {
       throw new CorruptRecordsError({ offset }, `batch ends after ${i} records, ${count} announced`);
     }
-    offset = checkRecordAt(buf, offset, firstTxId + i, 0);
+    offset = checkRecordAt(buf, offset, firstTxId + i, 0, checksums);
   }
   if (offset !== buf.byteLength) {
     throw new CorruptRecordsError({ offset }, `${buf.byteLength - offset} bytes after the last of ${count} records`);

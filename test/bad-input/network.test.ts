@@ -251,7 +251,10 @@ test.serial('bad input - unknown journal ids, negative and enormous txids, past 
   // -1 as a uint64 (2^64 - 1), 2^53 (not a safe integer), and a txid far past the end.
   t.is(await journal({ firstTxId: (1n << 64n) - 1n }), 'INVALID_ARGUMENT');
   t.is(await journal({ firstTxId: 1n << 53n }), 'INVALID_ARGUMENT');
-  t.is(await journal({ firstTxId: BigInt(next + 1000) }), 'OUT_OF_ORDER');
+  const farRecords = frameRecords(next + 1000, [Buffer.from('impostor')]);
+  t.is(await journal({ firstTxId: BigInt(next + 1000), records: farRecords, crc: BigInt(crc32c(farRecords)) }), 'OUT_OF_ORDER');
+  // Records whose txids are not the ones the request announces: refused before any state check.
+  t.is(await journal({ firstTxId: BigInt(next + 1000) }), 'CORRUPT_RECORDS');
   t.is(await journal({ firstTxId: 0n }), 'INVALID_ARGUMENT');
   // Epochs: 0, from the past, the far future, and above 2^53.
   t.is(await journal({ epoch: 0n }), 'INVALID_ARGUMENT');

@@ -76,6 +76,13 @@ test('records - validateFramed checks count, txids, trailing bytes and limits', 
   t.throws(() => validateFramed(framed, 10, 0), { instanceOf: InvalidArgumentError });
   t.throws(() => validateFramed(framed, 10, batchRecordsMax + 1), { instanceOf: InvalidArgumentError });
   t.throws(() => validateFramed(framed, 0, 2), { instanceOf: InvalidArgumentError });
+  // Without checksums: a damaged data byte passes, damaged framing does not.
+  const damagedData = Buffer.from(framed);
+  damagedData[recordHeaderBytes]! ^= 1;
+  t.throws(() => validateFramed(damagedData, 10, 2), { instanceOf: CorruptRecordsError, message: /checksum mismatch/ });
+  t.notThrows(() => validateFramed(damagedData, 10, 2, false));
+  t.throws(() => validateFramed(framed, 11, 2, false), { instanceOf: CorruptRecordsError });
+  t.throws(() => validateFramed(framed, 10, 1, false), { instanceOf: CorruptRecordsError, message: /bytes after the last/ });
 });
 
 test('records - scanRecordHeaders walks whole records and stops at a partial one', (t) => {

@@ -95,9 +95,11 @@ test('journal state machine - journal rejects fenced epochs, missing segments, g
   const framed = frameRecords(3, editsFor(3, 2));
   const base = { type: 'journal', journalId: J, epoch: 1, firstTxId: 3, count: 2, records: framed, crc32c: crc32c(framed) } as const;
   t.is(codeOf(t, await feed.one({ ...base, crc32c: (base.crc32c + 1) >>> 0 })), 'CORRUPT_RECORDS');
-  const damaged = Buffer.from(framed);
-  damaged[recordHeaderBytes + 2]! ^= 1;
-  t.is(codeOf(t, await feed.one({ ...base, records: damaged, crc32c: crc32c(damaged) })), 'CORRUPT_RECORDS');
+  // Damaged framing (the second record's txid), with a batch checksum that matches: refused.
+  const misframed = Buffer.from(framed);
+  const secondRecord = recordHeaderBytes + misframed.readUInt32LE(0);
+  misframed.writeUInt32LE(misframed.readUInt32LE(secondRecord + 8) + 1, secondRecord + 8);
+  t.is(codeOf(t, await feed.one({ ...base, records: misframed, crc32c: crc32c(misframed) })), 'CORRUPT_RECORDS');
   t.is(codeOf(t, await feed.one({ ...base, count: 1 })), 'CORRUPT_RECORDS');
   t.is(codeOf(t, await feed.one({ ...base, count: 0 })), 'INVALID_ARGUMENT');
   t.is(codeOf(t, await feed.one({ ...base, count: batchRecordsMax + 1 })), 'INVALID_ARGUMENT');

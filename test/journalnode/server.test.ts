@@ -68,7 +68,12 @@ test('journalnode - in-process node: validation, stream order and bound, leases,
   t.is(await invalid('journal', { ...journalRequest('solo', 3, 1, 5), crc32c: 1 }), 'CORRUPT_RECORDS');
   const damaged = frameRecords(1, [Buffer.from('a'), Buffer.from('b')]);
   damaged.writeUInt8(damaged.readUInt8(damaged.length - 1) ^ 0xff, damaged.length - 1);
+  // A record's CRC is checked here only (the state machine trusts the batch checksum that ties
+  // the bytes to this check): the damaged batch must be refused without reaching the log.
+  const appliedBefore = handle.node.appliedIndex();
   t.is(await invalid('journal', { journalId: 'solo', epoch: 3, firstTxId: 1, count: 2, records: damaged, crc32c: crc32c(damaged) }), 'CORRUPT_RECORDS');
+  t.is(await invalid('journal', { journalId: 'solo', epoch: 3, firstTxId: 1, count: 1, records: damaged, crc32c: crc32c(damaged) }), 'CORRUPT_RECORDS');
+  t.is(handle.node.appliedIndex(), appliedBefore);
   t.is(await invalid('journal', journalRequest('solo', 2, 1, 5)), 'EPOCH_FENCED');
   t.is(await invalid('getJournaledEdits', { journalId: 'solo', fromTxId: 0 }), 'INVALID_ARGUMENT');
   t.is(await invalid('getJournalState', { journalId: 'none' }), 'NOT_FORMATTED');
