@@ -29,13 +29,14 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { findEtcdBinary } from '../test/support/etcd.ts';
+import { runInterleaved } from './lib/drivers.ts';
 import { machineInfo } from './lib/machine.ts';
 import { Progress } from './lib/progress.ts';
 import type { BenchSettings } from './lib/settings.ts';
 import { startEtcdCluster, type EtcdCluster } from './lib/etcd-cluster.ts';
 import { startBenchJournalCluster, type BenchJournalCluster } from './lib/journal-cluster.ts';
 import { measureDisk } from './sections/disk.ts';
-import { journalBatchSizes, journalFootprint, journalLatency, journalTailLag, journalThroughput, openBenchWriter, type BenchWriter } from './sections/journal.ts';
+import { journalBatchSizes, journalFootprint, journalTailLag, journalThroughput, openBenchWriter, type BenchWriter } from './sections/journal.ts';
 import { EtcdBench } from './sections/etcd.ts';
 import { measureFailover } from './sections/failover.ts';
 import { buildReport, formatReport, type BenchResults } from './report.ts';
@@ -91,6 +92,8 @@ const settings: BenchSettings = {
   editBytes: 1024,
   warmupMs: quick ? 300 : 2_000,
   measureMs,
+  latencyRounds: quick ? 2 : 10,
+  latencyRoundMs: quick ? 250 : 1_000,
   journalInflightWrites: { 1: 1024, 100: 64, 1000: 16 },
   etcdInflightPuts: 1024,
   etcdInflightTransactions: 64,
@@ -124,7 +127,6 @@ const plan: { name: string; estimateSeconds: number }[] = [];
 if (runs('disk')) plan.push({ name: 'disk', estimateSeconds: settings.diskFsyncMs / 1000 + (quick ? 1 : 5) });
 if (needsJournal) plan.push({ name: 'journal: start 3 JournalNodes', estimateSeconds: startS });
 if (runs('throughput')) for (const b of journalBatchSizes) plan.push({ name: `journal: throughput, batches of ${b}`, estimateSeconds: measureS });
-if (runs('latency')) plan.push({ name: 'journal: latency, one edit in flight', estimateSeconds: measureS });
 if (runs('tail')) plan.push({ name: 'journal: tail lag', estimateSeconds: (settings.warmupMs + settings.tailDurationMs) / 1000 + 4 });
 if (runs('footprint')) plan.push({ name: 'journal: footprint', estimateSeconds: settings.footprintSeconds });
 if (runs('failover')) plan.push({ name: 'failover: embedded election', estimateSeconds: 8 + settings.failoverRounds * 4 });
@@ -134,7 +136,7 @@ if (runs('throughput')) {
   plan.push({ name: 'etcd: throughput, one put per edit', estimateSeconds: measureS });
   plan.push({ name: 'etcd: throughput, transactions of 100 puts', estimateSeconds: measureS });
 }
-if (runs('latency')) plan.push({ name: 'etcd: latency, one put in flight', estimateSeconds: measureS });
+if (runs('latency')) plan.push({ name: 'latency: journal and etcd in turns, one edit in flight', estimateSeconds: 2 * (settings.warmupMs + settings.latencyRounds * settings.latencyRoundMs) / 1000 + 3 });
 const progress = new Progress(plan, true);
 
 const machine = machineInfo(baseDir, etcdBinary);
@@ -153,17 +155,13 @@ try {
     progress.start('journal: start 3 JournalNodes');
     journal = await startBenchJournalCluster(join(baseDir, 'journal'), { cpuProfileDir: values['cpu-prof'] });
     let bench: BenchWriter | undefined;
-    if (runs('throughput') || runs('latency') || runs('tail') || runs('footprint')) bench = await openBenchWriter(journal, settings.editBytes, settings.segmentEdits);
+    if (runs('throughput') || runs('tail') || runs('footprint')) bench = await openBenchWriter(journal, settings.editBytes, settings.segmentEdits);
     if (runs('throughput')) {
       results.journal.throughput = {};
       for (const b of journalBatchSizes) {
         progress.start(`journal: throughput, batches of ${b}`);
         results.journal.throughput[`batch${b}`] = await journalThroughput(bench!, journal, settings, b);
       }
-    }
-    if (runs('latency')) {
-      progress.start('journal: latency, one edit in flight');
-      results.journal.latency = (await journalLatency(bench!, settings)).latency;
     }
     if (runs('tail')) {
       progress.start('journal: tail lag');
@@ -186,21 +184,34 @@ try {
       progress.start('failover: etcd election');
       results.etcd.failover = await measureFailover(journal!, settings, 'etcd', etcd.clientUrls);
     }
-    // The JournalNodes are idle from here on: stop them so etcd has the machine to itself.
-    await journal?.stop();
-    journal = undefined;
     const client = await EtcdBench.connect(etcd, settings);
     try {
+      if (runs('latency')) {
+        // Both clusters run; the two sides take turns (lib/drivers.ts runInterleaved).
+        progress.start('latency: journal and etcd in turns, one edit in flight');
+        const latencyWriter = await openBenchWriter(journal!, settings.editBytes, settings.segmentEdits);
+        const one = latencyWriter.records(1);
+        const measured = await runInterleaved(
+          [
+            { name: 'journal', operation: () => latencyWriter.write(one) },
+            { name: 'etcd', operation: () => client.putOne() },
+          ],
+          { warmupMs: settings.warmupMs, rounds: settings.latencyRounds, roundMs: settings.latencyRoundMs },
+        );
+        await latencyWriter.writer.close();
+        results.journal.latency = measured.sides[0]!.latency;
+        results.etcd.latency = measured.sides[1]!.latency;
+        results.latencyRoundP50Ratios = measured.p50Ratios;
+      }
+      // The JournalNodes are idle from here on: stop them so etcd has the machine to itself.
+      await journal?.stop();
+      journal = undefined;
       if (runs('throughput')) {
         progress.start('etcd: throughput, one put per edit');
         const puts = await client.puts();
         progress.start('etcd: throughput, transactions of 100 puts');
         const txn100 = await client.transactions();
         results.etcd.throughput = { puts, txn100 };
-      }
-      if (runs('latency')) {
-        progress.start('etcd: latency, one put in flight');
-        results.etcd.latency = (await client.latency()).latency;
       }
     } finally {
       client.close();

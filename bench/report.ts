@@ -25,6 +25,8 @@ export interface BenchResults {
     latency?: LatencySummary;
     failover?: FailoverResult;
   };
+  /** Latency run: journal p50 / etcd p50 of each round (the sides take turns in every round). */
+  latencyRoundP50Ratios?: readonly number[];
 }
 
 /** One target of issue 7: the value measured, the bound, and whether it is met. */
@@ -193,6 +195,12 @@ export function formatReport(report: BenchReport): string {
     if (jl !== undefined) lines.push(`  ${'journal (libqjm write)'.padEnd(58)}${latencyColumns(jl)}`);
     if (el !== undefined) lines.push(`  ${'etcd (one put)'.padEnd(58)}${latencyColumns(el)}`);
     if (ratios['latencyP50VsEtcd'] !== undefined) lines.push(`  journal / etcd p50: ${ratios['latencyP50VsEtcd'].toFixed(2)} (target < 1) ${verdict(targets['latencyP50BelowEtcd'])}`);
+    const rounds = results.latencyRoundP50Ratios;
+    if (rounds !== undefined && rounds.length > 0) {
+      const sorted = [...rounds].sort((a, b) => a - b);
+      const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+      lines.push(`  the two took turns, ${rounds.length} rounds: journal / etcd p50 per round median ${median.toFixed(2)}, range ${sorted[0]!.toFixed(2)}-${sorted[sorted.length - 1]!.toFixed(2)}`);
+    }
     if (ratios['latencyP50InDiskFsyncs'] !== undefined) lines.push(`  journal p50 = ${ratios['latencyP50InDiskFsyncs'].toFixed(1)} x the disk's fsync p50`);
   }
   const tail = results.journal.tailLag;

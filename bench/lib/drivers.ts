@@ -188,3 +188,66 @@ export function runPaced(write: (count: number) => Promise<unknown>, options: Pa
     tick();
   });
 }
+
+/** One side of an interleaved comparison: a name and one operation (one edit). */
+export interface InterleavedSide {
+  readonly name: string;
+  readonly operation: () => Promise<unknown>;
+}
+
+/** Options of {@link runInterleaved}. Times in milliseconds. */
+export interface InterleavedOptions {
+  /** Each side runs this long, unmeasured, before the first round. */
+  readonly warmupMs: number;
+  /** Rounds; in each, every side runs once, in turn. */
+  readonly rounds: number;
+  /** How long one side runs in one round. */
+  readonly roundMs: number;
+}
+
+/** What {@link runInterleaved} measured. */
+export interface InterleavedResult {
+  /** Per side (in the order given): one operation in flight, all rounds together. */
+  readonly sides: readonly ThroughputResult[];
+  /** Per round: the first side's p50 over the second's, measured seconds apart. */
+  readonly p50Ratios: readonly number[];
+}
+
+/**
+ * One operation in flight, the sides taking turns: `rounds` rounds of `roundMs` per side. A
+ * machine whose load drifts (a shared VM) then weighs on every side alike, where two windows
+ * minutes apart compare the machine's moments as much as the systems.
+ */
+export async function runInterleaved(sides: readonly InterleavedSide[], options: InterleavedOptions): Promise<InterleavedResult> {
+  if (sides.length < 2) throw new Error('runInterleaved: at least two sides');
+  const timed = async (side: InterleavedSide, durationMs: number, recorders: LatencyRecorder[]): Promise<number> => {
+    const endMs = performance.now() + durationMs;
+    let operations = 0;
+    while (performance.now() < endMs) {
+      const callMs = performance.now();
+      await side.operation();
+      const tookMs = performance.now() - callMs;
+      for (const r of recorders) r.recordMs(tookMs);
+      operations += 1;
+    }
+    return operations;
+  };
+  for (const side of sides) await timed(side, options.warmupMs, []);
+  const totals = sides.map(() => new LatencyRecorder());
+  const operations = sides.map(() => 0);
+  const p50Ratios: number[] = [];
+  for (let round = 0; round < options.rounds; round += 1) {
+    const p50s: number[] = [];
+    for (const [i, side] of sides.entries()) {
+      const roundRecorder = new LatencyRecorder();
+      operations[i]! += await timed(side, options.roundMs, [totals[i]!, roundRecorder]);
+      p50s.push(roundRecorder.summary().p50Ms);
+    }
+    if (p50s[1]! > 0) p50Ratios.push(Math.round((p50s[0]! / p50s[1]!) * 1000) / 1000);
+  }
+  const seconds = (options.rounds * options.roundMs) / 1000;
+  return {
+    sides: totals.map((recorder, i) => ({ editsPerSecond: operations[i]! / seconds, latency: recorder.summary(), operations: operations[i]! })),
+    p50Ratios,
+  };
+}

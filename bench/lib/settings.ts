@@ -7,6 +7,9 @@ export interface BenchSettings {
   readonly warmupMs: number;
   /** Each measured window (throughput, latency). */
   readonly measureMs: number;
+  /** Latency: rounds in which the journal and etcd take turns, and each one's time per round. */
+  readonly latencyRounds: number;
+  readonly latencyRoundMs: number;
   /** Journal in-flight writes per batch size (edits per write -> writes in flight). */
   readonly journalInflightWrites: Readonly<Record<number, number>>;
   /** etcd: puts in flight, and 100-put transactions in flight. */

@@ -3,7 +3,7 @@
  * `etcd3` client connected to the leader (its best case: no forwarding hop).
  * - one put per edit (1 KiB values), many in flight;
  * - transactions of 100 puts (etcd allows at most 128 operations per transaction), many in flight;
- * - one put in flight (latency).
+ * - one put (the latency run, interleaved with the journal's: lib/drivers.ts runInterleaved).
  * Keys cycle over `keySpaceKeys` names so the key space stays bounded (etcd keeps revisions
  * until its auto-compaction).
  */
@@ -58,7 +58,7 @@ export class EtcdBench {
   /** One put per edit, `etcdInflightPuts` in flight. */
   puts(): Promise<EtcdThroughput> {
     return this.withDiskBytes(() =>
-      runWindowed(() => this.client.kv.put({ key: this.nextKey(), value: this.value }), {
+      runWindowed(() => this.putOne(), {
         editsPerOperation: 1,
         inflightOperations: this.settings.etcdInflightPuts,
         warmupMs: this.settings.warmupMs,
@@ -83,13 +83,9 @@ export class EtcdBench {
   }
 
   /** One put in flight at a time. */
-  latency(): Promise<ThroughputResult> {
-    return runWindowed(() => this.client.kv.put({ key: this.nextKey(), value: this.value }), {
-      editsPerOperation: 1,
-      inflightOperations: 1,
-      warmupMs: this.settings.warmupMs,
-      durationMs: this.settings.measureMs,
-    });
+  /** One put (the latency run's operation). */
+  putOne(): Promise<unknown> {
+    return this.client.kv.put({ key: this.nextKey(), value: this.value });
   }
 
   close(): void {

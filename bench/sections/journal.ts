@@ -2,7 +2,7 @@
  * The journal side: a 3-JournalNode cluster and one writer through libqjm (fsync on, as always).
  * - throughput: batches of 1, 100 and 1,000 edits of 1 KiB, pipelined (a window of writes in
  *   flight), edits/s and acknowledgement latency;
- * - latency: one edit in flight;
+ * - latency: one edit (`BenchWriter.write`), interleaved with etcd's puts by main.ts;
  * - tail lag: a standby's tail (another process) at a fixed offered rate, from a write's
  *   acknowledgement to the tail holding it;
  * - footprint: each JournalNode's RSS and CPU over a run at a fixed rate, and bytes written to
@@ -103,17 +103,6 @@ export async function journalThroughput(bench: BenchWriter, cluster: BenchJourna
     durationMs: settings.measureMs,
   });
   return { ...result, ...meter.perEdit(writer.nextTxId - txBefore) };
-}
-
-/** One edit in flight at a time. */
-export function journalLatency(bench: BenchWriter, settings: BenchSettings): Promise<ThroughputResult> {
-  const records = bench.records(1);
-  return runWindowed(() => bench.write(records), {
-    editsPerOperation: 1,
-    inflightOperations: 1,
-    warmupMs: settings.warmupMs,
-    durationMs: settings.measureMs,
-  });
 }
 
 /** What the tail-lag run measured. */

@@ -92,6 +92,9 @@ test('bench - a quick run reports every figure as one JSON object on its last li
     'batchedThroughputRatioVsEtcd',
   ];
   for (const path of figures) t.is(typeof at(report, path), 'number', `${path} is missing`);
+  // The latency run's sides took turns: one journal/etcd p50 ratio per round (2 in a quick run).
+  const rounds = at(report, 'results.latencyRoundP50Ratios');
+  t.true(Array.isArray(rounds) && rounds.length === 2 && rounds.every((r) => typeof r === 'number' && r > 0), `latency rounds ${JSON.stringify(rounds)}`);
   const nodes = at(report, 'results.journal.footprint.nodes');
   t.true(Array.isArray(nodes) && nodes.length === 3, 'a footprint per JournalNode');
   for (const name of ['batchedThroughputAtLeast5xEtcd', 'latencyP50BelowEtcd', 'tailLagP99Under10Ms', 'failoverUnder3sEmbedded', 'flatMemory']) {
