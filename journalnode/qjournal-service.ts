@@ -37,7 +37,7 @@ import {
   namespaceFieldCharsMax,
   writerIdPattern,
 } from './protocol/limits.ts';
-import { checkBatchShape, validateFramed } from './protocol/records.ts';
+import { validateFramed } from './protocol/records.ts';
 import { loadJournalProtocol } from './protocol/load.ts';
 import type { QJournalHandlers } from './protocol/generated/qjournal/v1/QJournal.ts';
 import type { JournalRequest__Output } from './protocol/generated/qjournal/v1/JournalRequest.ts';
@@ -217,28 +217,20 @@ export function createQJournalHandlers(options: QJournalServiceOptions): QJourna
       metrics.requests.inc({ op: 'journal', outcome: bad.error.code });
       return Promise.resolve({ result: bad, applied: false });
     }
-    try {
-      checkBatchShape(request.records.byteLength, request.firstTxId, request.count);
-    } catch (error) {
-      const failure = { ok: false as const, error: wireErrorOf(error) };
-      metrics.requests.inc({ op: 'journal', outcome: failure.error.code });
-      return Promise.resolve({ result: failure, applied: false });
-    }
-    // Damaged bytes never reach the Raft log: the batch checksum, then every record (framing,
-    // txids, CRC). The state machine checks the batch checksum again on every node when it
-    // applies, which ties the bytes it stores to the ones checked here, and re-checks only the
-    // framing (a record CRC per edit on every node cost a tenth of a follower's CPU).
-    if (crc32c(request.records) !== request.crc32c) {
-      const failure = { ok: false as const, error: journalErrorWire('CORRUPT_RECORDS', 'batch checksum mismatch') };
-      metrics.requests.inc({ op: 'journal', outcome: 'CORRUPT_RECORDS' });
-      return Promise.resolve({ result: failure, applied: false });
-    }
+    // Damaged bytes never reach the Raft log: the batch's shape and every record (framing, txids,
+    // CRC), then the batch checksum. The state machine checks the batch checksum again on every
+    // node when it applies, which ties the bytes it stores to the ones checked here, and re-checks
+    // only the framing (a record CRC per edit on every node cost a tenth of a follower's CPU).
+    let damaged: Failure | undefined;
     try {
       validateFramed(request.records, request.firstTxId, request.count);
+      if (crc32c(request.records) !== request.crc32c) damaged = { ok: false, error: journalErrorWire('CORRUPT_RECORDS', 'batch checksum mismatch') };
     } catch (error) {
-      const failure = { ok: false as const, error: wireErrorOf(error) };
-      metrics.requests.inc({ op: 'journal', outcome: failure.error.code });
-      return Promise.resolve({ result: failure, applied: false });
+      damaged = { ok: false, error: wireErrorOf(error) };
+    }
+    if (damaged !== undefined) {
+      metrics.requests.inc({ op: 'journal', outcome: damaged.error.code });
+      return Promise.resolve({ result: damaged, applied: false });
     }
     const proposal = propose<object>('journal', {
       type: 'journal',
