@@ -22,6 +22,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { z } from 'zod';
+import { DEFAULT_SNAPSHOT_BYTES } from '../raft/node.ts';
 import { grpcMessageBytesMax } from './protocol/limits.ts';
 
 /** Node ids: as the Raft runtime accepts them. */
@@ -97,6 +98,15 @@ const settingsSchema = z.strictObject({
   heartbeatTicks: positiveInt(1000).default(1),
   /** Take a Raft snapshot once this many entries were applied since the last one. */
   snapshotEntries: positiveInt(100_000_000).default(100_000),
+  /**
+   * Take a Raft snapshot once this many entry bytes were applied since the last one. The log
+   * since the last snapshot is held in memory, so this bounds most of a node's memory.
+   */
+  snapshotBytes: z
+    .int()
+    .min(1024 * 1024)
+    .max(64 * 1024 * 1024 * 1024)
+    .default(DEFAULT_SNAPSHOT_BYTES),
   /** Entries kept in the Raft log below a snapshot, for slow followers. */
   snapshotKeepEntries: z.int().min(0).max(100_000_000).default(10_000),
   /** Largest Raft message (gRPC limit both ways), bytes. Must hold a full journal batch. */
@@ -227,6 +237,7 @@ const flags: readonly { flag: string; key: keyof Settings | 'config'; kind: 'str
   { flag: 'election-ticks', key: 'electionTicks', kind: 'int', help: 'election timeout in ticks (default 10)' },
   { flag: 'heartbeat-ticks', key: 'heartbeatTicks', kind: 'int', help: 'heartbeat period in ticks (default 1)' },
   { flag: 'snapshot-entries', key: 'snapshotEntries', kind: 'int', help: 'snapshot every N applied entries (default 100000)' },
+  { flag: 'snapshot-bytes', key: 'snapshotBytes', kind: 'int', help: 'snapshot every N applied entry bytes, held in memory until then (default 512 MiB)' },
   { flag: 'snapshot-keep-entries', key: 'snapshotKeepEntries', kind: 'int', help: 'log entries kept below a snapshot (default 10000)' },
   { flag: 'raft-message-bytes-max', key: 'raftMessageBytesMax', kind: 'int', help: 'largest raft message, bytes (default 16 MiB)' },
   { flag: 'uncommitted-bytes-max', key: 'uncommittedBytesMax', kind: 'int', help: 'uncommitted proposal bytes before refusing (default 256 MiB)' },

@@ -189,6 +189,7 @@ export async function startJournalNode(config: JournalNodeConfig, options: Start
       electionTicks: config.electionTicks,
       heartbeatTicks: config.heartbeatTicks,
       snapshotEntries: config.snapshotEntries,
+      snapshotBytes: config.snapshotBytes,
       snapshotKeepEntries: config.snapshotKeepEntries,
       messageBytesMax: config.raftMessageBytesMax,
       uncommittedBytesMax: config.uncommittedBytesMax,

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ConfigError, parseArgs, type JournalNodeConfig } from '../../journalnode/config.ts';
+import { ConfigError, parseArgs, readConfigFile, validateConfig, type JournalNodeConfig } from '../../journalnode/config.ts';
 import { projectRoot } from '../support/cluster.ts';
 import { journalNodeBin } from '../../deploy/launcher.ts';
 
@@ -47,6 +47,8 @@ test('journalnode config - flags give a validated configuration with defaults', 
   t.is(c.electionTicks, 20);
   t.is(c.groupId, 'journal');
   t.is(c.streamInflightRequestsMax, 64);
+  t.is(c.snapshotBytes, 512 * 1024 * 1024);
+  t.is(config([...base, cluster, '--snapshot-bytes', String(64 * 1024 * 1024)]).snapshotBytes, 64 * 1024 * 1024);
 });
 
 test('journalnode config - rpc may bind a wildcard host on this node port; port 0 only for a single node', (t) => {
@@ -74,6 +76,7 @@ test('journalnode config - a bad setting is refused naming the field', (t) => {
   t.is(refusedField([...base, cluster, '--tick-ms', '0']), 'tickMs');
   t.is(refusedField([...base, cluster, '--election-ticks', '1', '--heartbeat-ticks', '1']), 'electionTicks');
   t.is(refusedField([...base, cluster, '--raft-message-bytes-max', '1048576']), 'raftMessageBytesMax');
+  t.is(refusedField([...base, cluster, '--snapshot-bytes', '1000']), 'snapshotBytes');
   t.is(refusedField([...base, cluster, '--log-level', 'loud']), 'logLevel');
   t.is(refusedField([...base, cluster, '--no-such-flag']), '--no-such-flag');
   t.is(refusedField([...base, cluster, 'extra']), 'arguments');
@@ -100,4 +103,12 @@ test('journalnode - a bad configuration exits 2 with a message naming the field'
   const failure = error as unknown as { code: number; stderr: string };
   t.is(failure.code, 2);
   t.regex(failure.stderr, /invalid configuration: electionTicks: /);
+});
+
+test('journalnode config - the example configurations in deploy/config are valid', (t) => {
+  for (const name of ['jn1', 'jn2', 'jn3']) {
+    const c = validateConfig(readConfigFile(join(projectRoot, 'deploy', 'config', `${name}.json`)));
+    t.is(c.id, name);
+    t.is(c.snapshotBytes, 512 * 1024 * 1024);
+  }
 });

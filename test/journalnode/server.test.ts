@@ -18,8 +18,9 @@ import { waitFor } from '../support/wait.ts';
 
 const streamLimit = 8;
 
-function configFor(dataDir: string) {
+function configFor(dataDir: string, overrides: Record<string, unknown> = {}) {
   return validateConfig({
+    ...overrides,
     id: 'solo',
     dataDir,
     rpc: '127.0.0.1:0',
@@ -31,8 +32,8 @@ function configFor(dataDir: string) {
   });
 }
 
-async function startSolo(dataDir: string): Promise<JournalNodeHandle> {
-  const handle = await startJournalNode(configFor(dataDir), {
+async function startSolo(dataDir: string, overrides: Record<string, unknown> = {}): Promise<JournalNodeHandle> {
+  const handle = await startJournalNode(configFor(dataDir, overrides), {
     log: pino({ level: 'warn' }),
     onFatal: (error) => {
       throw error;
@@ -123,4 +124,22 @@ test('journalnode - in-process node: validation, stream order and bound, leases,
   t.is(records.at(-1)?.txid, 2000);
   const resumed = await unary<object, Answer>(again, 'journal', journalRequest('solo', 3, 2001, 10));
   t.is(resumed.success?.['lastTxId'], 2010);
+});
+
+test('journalnode - snapshotBytes (--snapshot-bytes) snapshots after that many applied bytes, whatever the entry count', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'qj-solo-snapbytes-'));
+  const handle = await startSolo(dataDir, { snapshotBytes: 1024 * 1024 });
+  t.teardown(() => handle.stop());
+  const client = qjournalClient(handle.rpcAddress);
+  t.teardown(() => client.close());
+  const call = (method: string, request: object): Promise<Answer> => unary<object, Answer>(client, method, request);
+  t.truthy((await call('format', { journalId: 'snap', namespace })).success);
+  t.truthy((await call('newEpoch', { journalId: 'snap', namespace, epoch: 1 })).success);
+  t.truthy((await call('startSegment', { journalId: 'snap', epoch: 1, txId: 1 })).success);
+  t.is(handle.node.status().snapshotIndex, 0);
+  // Five entries of about 300 KB: past 1 MiB applied, far below the 100,000 entries of the
+  // default snapshotEntries (and the default 512 MiB).
+  for (let i = 0; i < 5; i += 1) t.truthy((await call('journal', journalRequest('snap', 1, 1 + i * 300, 300, 1000))).success);
+  const index = await waitFor(() => (handle.node.status().snapshotIndex > 0 ? handle.node.status().snapshotIndex : null), { what: 'a snapshot' });
+  t.true(index > 3, `snapshot at ${index}, after the journal entries`);
 });
