@@ -82,6 +82,21 @@ function forget(state: RouteState, address: string): RouteState {
 }
 
 /**
+ * The node a hedged attempt goes to while the attempts at `busy` are unanswered: the next
+ * configured node of the round robin that is not busy (the cached leader is kept: a node that
+ * knows the leader names it, and an attempt at it is already running). Undefined when every
+ * configured node is busy.
+ */
+export function pickHedgeTarget(state: RouteState, busy: ReadonlySet<string>): { address: string; state: RouteState } | undefined {
+  for (let step = 0; step < state.nodes.length; step += 1) {
+    const index = (state.probeIndex + step) % state.nodes.length;
+    const address = state.nodes[index]!;
+    if (!busy.has(address)) return { address, state: { ...state, probeIndex: (index + 1) % state.nodes.length } };
+  }
+  return undefined;
+}
+
+/**
  * Delay before retry number `failures` (1 for the first retry), in milliseconds.
  * `random01` is a number in [0, 1) (injected for determinism).
  */
@@ -127,7 +142,19 @@ export interface RouteTableOptions {
   readonly clock?: Clock;
   /** Random numbers in [0, 1) for jitter; default Math.random. */
   readonly random?: () => number;
+  /**
+   * An attempt unanswered this long (ms) is hedged: another node is asked too, and the first
+   * answer that settles the call wins. Default {@link defaultHedgeDelayMs}.
+   */
+  readonly hedgeDelayMs?: number;
 }
+
+/**
+ * Default hedge delay: far above a healthy call (milliseconds), far below the per-attempt
+ * timeout (a third of the call's), which a silent node (paused, partitioned) would otherwise
+ * cost every call that tries it first.
+ */
+export const defaultHedgeDelayMs = 500;
 
 /** Options of one {@link RouteTable.invoke}. */
 export interface InvokeOptions {
@@ -149,6 +176,7 @@ export class RouteTable {
   private readonly hintHopsMax: number;
   private readonly clock: Clock;
   private readonly random: () => number;
+  private readonly hedgeDelayMs: number;
 
   constructor(options: RouteTableOptions) {
     this.routeState = initialRouteState(options.nodes);
@@ -156,6 +184,8 @@ export class RouteTable {
     this.hintHopsMax = options.hintHopsMax ?? options.nodes.length + 1;
     this.clock = options.clock ?? monotonicClock;
     this.random = options.random ?? Math.random;
+    this.hedgeDelayMs = options.hedgeDelayMs ?? defaultHedgeDelayMs;
+    if (!(this.hedgeDelayMs > 0)) throw new RangeError(`hedgeDelayMs must be positive, got ${this.hedgeDelayMs}`);
   }
 
   /** The current state (for status output and tests). */
@@ -195,41 +225,98 @@ export class RouteTable {
   /**
    * Run `attempt` against the leader, following hints and retrying retryable failures until
    * `timeoutMs` has passed. Each attempt gets at most a third of the total time (at least
-   * 50 ms), so one silent node does not use the whole budget. `leaderOnly` requests confirm the
-   * leader on success. Non-retryable errors are rethrown as they are; when time runs out, the
-   * last error is wrapped in {@link NoQuorumError}.
+   * 50 ms), and one unanswered for the hedge delay is hedged: another node (one not being asked)
+   * is asked too, at most one attempt per node at a time. The first success is the answer;
+   * a retryable failure while other attempts run waits for them, otherwise it backs off.
+   * `leaderOnly` requests confirm the leader on success. Non-retryable errors are rethrown as
+   * they are; when time runs out, the last error is wrapped in {@link NoQuorumError}.
    */
   async invoke<T>(attempt: Attempt<T>, options: InvokeOptions & { readonly leaderOnly: boolean }): Promise<T> {
+    type Settled = { readonly address: string; readonly ok: true; readonly value: T } | { readonly address: string; readonly ok: false; readonly error: unknown };
     const deadlineMs = this.clock.nowMs() + options.timeoutMs;
     const attemptTimeoutMs = Math.max(50, Math.ceil(options.timeoutMs / 3));
     const tried: string[] = [];
+    const running = new Map<string, Promise<Settled>>();
+    let hedgeAtMs = Number.POSITIVE_INFINITY;
     let failures = 0;
     let hintHops = 0;
     let lastError: unknown;
-    for (;;) {
-      if (options.signal?.aborted === true) throw new AbortedError(`${options.what}: aborted`, { cause: options.signal.reason });
-      const remainingMs = deadlineMs - this.clock.nowMs();
-      if (remainingMs <= 0) break;
-      const address = this.target();
+    const aborted = (): AbortedError => new AbortedError(`${options.what}: aborted`, { cause: options.signal?.reason });
+    const start = (address: string): void => {
       tried.push(address);
+      const remainingMs = Math.max(1, deadlineMs - this.clock.nowMs());
+      let pending: Promise<T>;
       try {
-        const result = await abortable(attempt(address, Math.min(attemptTimeoutMs, remainingMs)), options.signal);
-        if (options.leaderOnly) this.leaderConfirmed(address);
-        return result;
+        pending = attempt(address, Math.min(attemptTimeoutMs, remainingMs));
       } catch (error) {
-        if (error instanceof AbortedError && isAborted(options.signal)) throw new AbortedError(`${options.what}: aborted`, { cause: options.signal?.reason });
-        lastError = error;
-        const outcome = this.failed(address, error);
-        if (outcome.kind === 'fail') throw error;
-        if (outcome.kind === 'follow-hint' && hintHops < this.hintHopsMax) {
-          hintHops += 1;
-          continue;
-        }
-        hintHops = 0;
-        failures += 1;
-        const delay = Math.min(this.delayMs(failures), Math.max(0, deadlineMs - this.clock.nowMs()));
-        if (delay > 0) await abortableDelay(delay, options.signal);
+        pending = Promise.reject(error);
       }
+      running.set(
+        address,
+        pending.then(
+          (value): Settled => ({ address, ok: true, value }),
+          (error: unknown): Settled => ({ address, ok: false, error }),
+        ),
+      );
+      hedgeAtMs = this.clock.nowMs() + this.hedgeDelayMs;
+    };
+    if (options.signal?.aborted === true) throw aborted();
+    start(this.target());
+    for (;;) {
+      if (isAborted(options.signal)) throw aborted();
+      const nowMs = this.clock.nowMs();
+      if (nowMs >= deadlineMs) break;
+      if (running.size === 0) {
+        start(this.target());
+        continue;
+      }
+      const waitMs = Math.max(0, Math.min(deadlineMs, hedgeAtMs) - nowMs);
+      let timer: NodeJS.Timeout | undefined;
+      const elapsed = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), waitMs);
+      });
+      let settled: Settled | undefined;
+      try {
+        settled = await abortable(Promise.race([...running.values(), elapsed]), options.signal);
+      } catch (error) {
+        if (error instanceof AbortedError && isAborted(options.signal)) throw aborted();
+        throw error;
+      } finally {
+        clearTimeout(timer);
+      }
+      if (settled === undefined) {
+        if (this.clock.nowMs() >= deadlineMs) break;
+        // Hedge: ask a node not being asked; none left, then wait for the running attempts.
+        const picked = pickHedgeTarget(this.routeState, new Set(running.keys()));
+        if (picked === undefined) {
+          hedgeAtMs = Number.POSITIVE_INFINITY;
+        } else {
+          this.routeState = picked.state;
+          start(picked.address);
+        }
+        continue;
+      }
+      running.delete(settled.address);
+      if (settled.ok) {
+        if (options.leaderOnly) this.leaderConfirmed(settled.address);
+        return settled.value;
+      }
+      lastError = settled.error;
+      const outcome = this.failed(settled.address, settled.error);
+      if (outcome.kind === 'fail') throw settled.error;
+      if (outcome.kind === 'follow-hint' && hintHops < this.hintHopsMax) {
+        hintHops += 1;
+        const leader = this.target();
+        if (!running.has(leader)) start(leader);
+        continue;
+      }
+      hintHops = 0;
+      failures += 1;
+      if (running.size > 0) continue; // the others may still answer
+      const delay = Math.min(this.delayMs(failures), Math.max(0, deadlineMs - this.clock.nowMs()));
+      if (delay > 0) await abortableDelay(delay, options.signal).catch((error: unknown) => {
+        throw error instanceof AbortedError ? aborted() : error;
+      });
     }
     throw new NoQuorumError(`${options.what}: no JournalNode answered within ${options.timeoutMs} ms`, { triedAddresses: tried }, { cause: lastError });
   }

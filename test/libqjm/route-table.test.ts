@@ -6,6 +6,7 @@ import {
   backoffDelayMs,
   classifyFailure,
   initialRouteState,
+  pickHedgeTarget,
   pickTarget,
   RouteTable,
 } from '../../libqjm/route-table.ts';
@@ -142,4 +143,64 @@ test('route table - an abort ends invoke at once, even while an attempt is in fl
   controller.abort(new Error('caller gone'));
   const error = await t.throwsAsync(invoked, { instanceOf: AbortedError });
   t.regex(error.message, /stuck: aborted/);
+});
+
+test('route table - a hedge goes to the next node not being asked; none when all are', (t) => {
+  const state = initialRouteState(nodes);
+  const first = pickHedgeTarget(state, new Set(['a:1']));
+  t.is(first?.address, 'b:2');
+  t.is(pickHedgeTarget(first!.state, new Set(['a:1', 'b:2']))?.address, 'c:3');
+  t.is(pickHedgeTarget(state, new Set(nodes)), undefined);
+  // The cached leader is kept: the hedge asks another node, which can name it.
+  const withLeader = afterLeaderSuccess(state, 'a:1');
+  const hedged = pickHedgeTarget(withLeader, new Set(['a:1']));
+  t.is(hedged?.address, 'b:2');
+  t.is(hedged?.state.leader, 'a:1');
+});
+
+test('route table - invoke hedges a silent node: the next one answers while the first attempt still waits', async (t) => {
+  const table = new RouteTable({ nodes, random: () => 0, hedgeDelayMs: 20 });
+  const calls: string[] = [];
+  let silentAnswered = false;
+  let answerSilent: (value: string) => void = () => undefined;
+  t.teardown(() => answerSilent('late'));
+  const result = await table.invoke(
+    (address) => {
+      calls.push(address);
+      if (address === 'a:1') {
+        return new Promise<string>((resolve) => {
+          answerSilent = (value) => {
+            silentAnswered = true;
+            resolve(value);
+          };
+        });
+      }
+      return Promise.resolve(`from ${address}`);
+    },
+    { timeoutMs: 60_000, what: 'hedged', leaderOnly: true },
+  );
+  t.is(result, 'from b:2');
+  t.false(silentAnswered, 'answered before the silent attempt (20 s per attempt) ended');
+  t.deepEqual(calls, ['a:1', 'b:2']);
+  t.is(table.leader, 'b:2');
+});
+
+test('route table - hedges that name the silent leader wait for it: no second attempt at a node being asked', async (t) => {
+  const table = new RouteTable({ nodes, random: () => 0, hedgeDelayMs: 10 });
+  table.leaderConfirmed('a:1');
+  const calls: string[] = [];
+  let answerLeader: (value: string) => void = () => undefined;
+  const result = await table.invoke(
+    (address) => {
+      calls.push(address);
+      if (address === 'a:1') return new Promise<string>((resolve) => (answerLeader = resolve));
+      // Both others name the leader; the leader answers once both have.
+      if (calls.includes('b:2') && calls.includes('c:3')) setImmediate(() => answerLeader('from the leader'));
+      return Promise.reject(new NotLeaderError({ leaderHint: 'a:1' }));
+    },
+    { timeoutMs: 60_000, what: 'slow leader', leaderOnly: true },
+  );
+  t.is(result, 'from the leader');
+  t.deepEqual(calls, ['a:1', 'b:2', 'c:3']);
+  t.is(table.leader, 'a:1');
 });
