@@ -66,6 +66,8 @@ export interface QuorumJournalManagerOptions {
   readonly readBytesMax?: number;
   /** Backoff between retries. */
   readonly backoff?: BackoffPolicy;
+  /** A request's attempt unanswered this long (ms) is hedged on another node. Default 500. */
+  readonly hedgeDelayMs?: number;
   readonly channel?: ChannelOptions;
   readonly log?: Logger;
   readonly clock?: Clock;
@@ -116,6 +118,7 @@ export class QuorumJournalManager {
     this.routes = new RouteTable({
       nodes: options.nodes,
       ...(options.backoff !== undefined ? { backoff: options.backoff } : {}),
+      ...(options.hedgeDelayMs !== undefined ? { hedgeDelayMs: options.hedgeDelayMs } : {}),
       clock: this.clock,
       ...(options.random !== undefined ? { random: options.random } : {}),
     });

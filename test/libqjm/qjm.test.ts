@@ -181,3 +181,15 @@ test('qjm - close aborts writers', async (t) => {
   await t.throwsAsync(pending);
   t.is(writer.state, 'closed');
 });
+
+test('qjm - a silent node asked first is hedged (hedgeDelayMs): the call is answered by the leader meanwhile', async (t) => {
+  // One attempt may take a third of a 600 s request: without the hedge this test times out.
+  t.timeout(60_000);
+  const { cluster, manager } = await startFake(t, { nodes: 3 });
+  cluster.leaderIndex = 1;
+  cluster.paused.add(0); // the first node of the round robin never answers
+  const qjm = manager({ requestTimeoutMs: 600_000, hedgeDelayMs: 20 });
+  t.false((await qjm.format(testNamespace)).alreadyFormatted);
+  t.is((await qjm.getJournalState()).namespace?.nsId, testNamespace.nsId);
+  t.throws(() => manager({ hedgeDelayMs: 0 }), { instanceOf: RangeError }, 'the option reaches the route table');
+});
