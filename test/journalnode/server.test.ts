@@ -3,7 +3,7 @@
  * service, JournalStream ordering and its in-flight bound, leases stamped with the leader's
  * clock, the data directory lock, clean stop and restart.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { crc32c } from '@node-rs/crc32';
 import { mkdtempSync } from 'node:fs';
 import { access } from 'node:fs/promises';
@@ -48,17 +48,27 @@ interface Answer {
   readonly error?: { code: string; message: string; retryable: boolean } | null;
 }
 
+/** A QJournal client of `handle` (closed when the test ends) and a unary caller over it. */
+function connect(t: ExecutionContext, handle: JournalNodeHandle) {
+  const client = qjournalClient(handle.rpcAddress);
+  t.teardown(() => client.close());
+  const call = (method: string, request: object): Promise<Answer> => unary<object, Answer>(client, method, request);
+  return { client, call };
+}
+
+/** Format `journalId`, promise `epoch` and start a segment at txid 1, checking each answer. */
+async function openJournal(t: ExecutionContext, call: ReturnType<typeof connect>['call'], journalId: string, epoch: number): Promise<void> {
+  t.truthy((await call('format', { journalId, namespace })).success);
+  t.truthy((await call('newEpoch', { journalId, namespace, epoch })).success);
+  t.truthy((await call('startSegment', { journalId, epoch, txId: 1 })).success);
+}
+
 test('journalnode - in-process node: validation, stream order and bound, leases, lock, clean stop and restart', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'qj-solo-'));
   let handle = await startSolo(dataDir);
   t.teardown(() => handle.stop());
-  const client = qjournalClient(handle.rpcAddress);
-  t.teardown(() => client.close());
-  const call = (method: string, request: object): Promise<Answer> => unary<object, Answer>(client, method, request);
-
-  t.truthy((await call('format', { journalId: 'solo', namespace })).success);
-  t.truthy((await call('newEpoch', { journalId: 'solo', namespace, epoch: 3 })).success);
-  t.truthy((await call('startSegment', { journalId: 'solo', epoch: 3, txId: 1 })).success);
+  const { client, call } = connect(t, handle);
+  await openJournal(t, call, 'solo', 3);
 
   // Validation before proposing.
   const invalid = async (method: string, request: object): Promise<string | undefined> => (await call(method, request)).error?.code;
@@ -117,8 +127,7 @@ test('journalnode - in-process node: validation, stream order and bound, leases,
     const state = restarted.stateMachine.getJournalState('solo');
     return state.ok && state.lastTxId === 2000;
   }, { what: 'the restarted node to replay its log' });
-  const again = qjournalClient(handle.rpcAddress);
-  t.teardown(() => again.close());
+  const { client: again } = connect(t, handle);
   const records = await readAllEdits(again, 'solo');
   t.is(records.length, 2000);
   t.is(records.at(-1)?.txid, 2000);
@@ -130,12 +139,8 @@ test('journalnode - snapshotBytes (--snapshot-bytes) snapshots after that many a
   const dataDir = mkdtempSync(join(tmpdir(), 'qj-solo-snapbytes-'));
   const handle = await startSolo(dataDir, { snapshotBytes: 1024 * 1024 });
   t.teardown(() => handle.stop());
-  const client = qjournalClient(handle.rpcAddress);
-  t.teardown(() => client.close());
-  const call = (method: string, request: object): Promise<Answer> => unary<object, Answer>(client, method, request);
-  t.truthy((await call('format', { journalId: 'snap', namespace })).success);
-  t.truthy((await call('newEpoch', { journalId: 'snap', namespace, epoch: 1 })).success);
-  t.truthy((await call('startSegment', { journalId: 'snap', epoch: 1, txId: 1 })).success);
+  const { call } = connect(t, handle);
+  await openJournal(t, call, 'snap', 1);
   t.is(handle.node.status().snapshotIndex, 0);
   // Five entries of about 300 KB: past 1 MiB applied, far below the 100,000 entries of the
   // default snapshotEntries (and the default 512 MiB).
