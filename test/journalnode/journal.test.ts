@@ -6,7 +6,7 @@
 import test from 'ava';
 import { startJournalCluster } from '../support/cluster.ts';
 import type { JournalResponse__Output } from '../../journalnode/protocol/generated/qjournal/v1/JournalResponse.ts';
-import { editData, JournalStreamClient, journalRequest, LeaderRouter, namespace, readAllEdits, segmentDigests, waitConverged } from './support.ts';
+import { editData, JournalStreamClient, journalRequest, LeaderRouter, namespace, qjournalClient, readAllEdits, segmentDigests, waitConverged } from './support.ts';
 
 const journalId = 'edits';
 const editsPerBatch = 1000;
@@ -139,7 +139,11 @@ test('journalnode - 100k edits survive a leader SIGKILL, read back once in order
 
   // Every acknowledged edit, once, in order, from every node.
   for (let i = 0; i < 3; i++) {
-    const records = await readAllEdits(router.client(cluster.rpcAddresses[i]!), journalId);
+    // A fresh client: the router's client of the node killed and restarted may still be in its
+    // reconnect backoff (grpc-js then fails a call at once, UNAVAILABLE: ECONNREFUSED).
+    const reader = qjournalClient(cluster.rpcAddresses[i]!);
+    t.teardown(() => reader.close());
+    const records = await readAllEdits(reader, journalId);
     t.is(records.length, edits, `${cluster.ids[i]} holds every edit`);
     let ok = true;
     records.forEach((record, k) => {
