@@ -127,16 +127,19 @@ const plan: { name: string; estimateSeconds: number }[] = [];
 if (runs('disk')) plan.push({ name: 'disk', estimateSeconds: settings.diskFsyncMs / 1000 + (quick ? 1 : 5) });
 if (needsJournal) plan.push({ name: 'journal: start 3 JournalNodes', estimateSeconds: startS });
 if (runs('throughput')) for (const b of journalBatchSizes) plan.push({ name: `journal: throughput, batches of ${b}`, estimateSeconds: measureS });
+if (runs('latency')) {
+  plan.push({ name: 'etcd: start 3 members', estimateSeconds: 3 });
+  plan.push({ name: 'latency: journal and etcd in turns, one edit in flight', estimateSeconds: (2 * (settings.warmupMs + settings.latencyRounds * settings.latencyRoundMs)) / 1000 + 3 });
+}
 if (runs('tail')) plan.push({ name: 'journal: tail lag', estimateSeconds: (settings.warmupMs + settings.tailDurationMs) / 1000 + 4 });
 if (runs('footprint')) plan.push({ name: 'journal: footprint', estimateSeconds: settings.footprintSeconds });
 if (runs('failover')) plan.push({ name: 'failover: embedded election', estimateSeconds: 8 + settings.failoverRounds * 4 });
-if (needsEtcd) plan.push({ name: 'etcd: start 3 members', estimateSeconds: 3 });
+if (needsEtcd && !runs('latency')) plan.push({ name: 'etcd: start 3 members', estimateSeconds: 3 });
 if (runs('failover')) plan.push({ name: 'failover: etcd election', estimateSeconds: 8 + settings.failoverRounds * 4 });
 if (runs('throughput')) {
   plan.push({ name: 'etcd: throughput, one put per edit', estimateSeconds: measureS });
   plan.push({ name: 'etcd: throughput, transactions of 100 puts', estimateSeconds: measureS });
 }
-if (runs('latency')) plan.push({ name: 'latency: journal and etcd in turns, one edit in flight', estimateSeconds: 2 * (settings.warmupMs + settings.latencyRounds * settings.latencyRoundMs) / 1000 + 3 });
 const progress = new Progress(plan, true);
 
 const machine = machineInfo(baseDir, etcdBinary);
@@ -145,6 +148,7 @@ const startedAt = new Date();
 const startedMs = performance.now();
 let journal: BenchJournalCluster | undefined;
 let etcd: EtcdCluster | undefined;
+let etcdClient: EtcdBench | undefined;
 let exitCode = 0;
 try {
   if (runs('disk')) {
@@ -163,6 +167,29 @@ try {
         results.journal.throughput[`batch${b}`] = await journalThroughput(bench!, journal, settings, b);
       }
     }
+    if (runs('latency')) {
+      // Right after the throughput runs, as a window each used to be: the tail run after it then
+      // starts on a machine that has finished the throughput runs' background work. Both
+      // clusters run; the two sides take turns (lib/drivers.ts runInterleaved).
+      progress.start('etcd: start 3 members');
+      etcd = await startEtcdCluster(etcdBinary!, join(baseDir, 'etcd'));
+      etcdClient = await EtcdBench.connect(etcd, settings);
+      const client = etcdClient;
+      progress.start('latency: journal and etcd in turns, one edit in flight');
+      const latencyWriter = bench ?? (await openBenchWriter(journal, settings.editBytes, settings.segmentEdits));
+      const one = latencyWriter.records(1);
+      const measured = await runInterleaved(
+        [
+          { name: 'journal', operation: () => latencyWriter.write(one) },
+          { name: 'etcd', operation: () => client.putOne() },
+        ],
+        { warmupMs: settings.warmupMs, rounds: settings.latencyRounds, roundMs: settings.latencyRoundMs },
+      );
+      if (latencyWriter !== bench) await latencyWriter.writer.close();
+      results.journal.latency = measured.sides[0]!.latency;
+      results.etcd.latency = measured.sides[1]!.latency;
+      results.latencyRoundP50Ratios = measured.p50Ratios;
+    }
     if (runs('tail')) {
       progress.start('journal: tail lag');
       results.journal.tailLag = await journalTailLag(bench!, journal, settings);
@@ -178,43 +205,24 @@ try {
     }
   }
   if (needsEtcd) {
-    progress.start('etcd: start 3 members');
-    etcd = await startEtcdCluster(etcdBinary!, join(baseDir, 'etcd'));
+    if (etcd === undefined) {
+      progress.start('etcd: start 3 members');
+      etcd = await startEtcdCluster(etcdBinary!, join(baseDir, 'etcd'));
+    }
     if (runs('failover')) {
       progress.start('failover: etcd election');
       results.etcd.failover = await measureFailover(journal!, settings, 'etcd', etcd.clientUrls);
     }
-    const client = await EtcdBench.connect(etcd, settings);
-    try {
-      if (runs('latency')) {
-        // Both clusters run; the two sides take turns (lib/drivers.ts runInterleaved).
-        progress.start('latency: journal and etcd in turns, one edit in flight');
-        const latencyWriter = await openBenchWriter(journal!, settings.editBytes, settings.segmentEdits);
-        const one = latencyWriter.records(1);
-        const measured = await runInterleaved(
-          [
-            { name: 'journal', operation: () => latencyWriter.write(one) },
-            { name: 'etcd', operation: () => client.putOne() },
-          ],
-          { warmupMs: settings.warmupMs, rounds: settings.latencyRounds, roundMs: settings.latencyRoundMs },
-        );
-        await latencyWriter.writer.close();
-        results.journal.latency = measured.sides[0]!.latency;
-        results.etcd.latency = measured.sides[1]!.latency;
-        results.latencyRoundP50Ratios = measured.p50Ratios;
-      }
-      // The JournalNodes are idle from here on: stop them so etcd has the machine to itself.
-      await journal?.stop();
-      journal = undefined;
-      if (runs('throughput')) {
-        progress.start('etcd: throughput, one put per edit');
-        const puts = await client.puts();
-        progress.start('etcd: throughput, transactions of 100 puts');
-        const txn100 = await client.transactions();
-        results.etcd.throughput = { puts, txn100 };
-      }
-    } finally {
-      client.close();
+    // The JournalNodes are idle from here on: stop them so etcd has the machine to itself.
+    await journal?.stop();
+    journal = undefined;
+    if (runs('throughput')) {
+      etcdClient ??= await EtcdBench.connect(etcd, settings);
+      progress.start('etcd: throughput, one put per edit');
+      const puts = await etcdClient.puts();
+      progress.start('etcd: throughput, transactions of 100 puts');
+      const txn100 = await etcdClient.transactions();
+      results.etcd.throughput = { puts, txn100 };
     }
   }
 } catch (error) {
@@ -223,6 +231,7 @@ try {
   exitCode = 1;
 } finally {
   progress.stop();
+  etcdClient?.close();
   await journal?.stop().catch(() => undefined);
   await etcd?.stop().catch(() => undefined);
 }
