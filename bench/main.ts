@@ -159,7 +159,7 @@ try {
     progress.start('journal: start 3 JournalNodes');
     journal = await startBenchJournalCluster(join(baseDir, 'journal'), { cpuProfileDir: values['cpu-prof'] });
     let bench: BenchWriter | undefined;
-    if (runs('throughput') || runs('tail') || runs('footprint')) bench = await openBenchWriter(journal, settings.editBytes, settings.segmentEdits);
+    if (runs('throughput') || runs('latency') || runs('tail') || runs('footprint')) bench = await openBenchWriter(journal, settings.editBytes, settings.segmentEdits);
     if (runs('throughput')) {
       results.journal.throughput = {};
       for (const b of journalBatchSizes) {
@@ -176,16 +176,13 @@ try {
       etcdClient = await EtcdBench.connect(etcd, settings);
       const client = etcdClient;
       progress.start('latency: journal and etcd in turns, one edit in flight');
-      const latencyWriter = bench ?? (await openBenchWriter(journal, settings.editBytes, settings.segmentEdits));
-      const one = latencyWriter.records(1);
-      const measured = await runInterleaved(
-        [
-          { name: 'journal', operation: () => latencyWriter.write(one) },
-          { name: 'etcd', operation: () => client.putOne() },
-        ],
-        { warmupMs: settings.warmupMs, rounds: settings.latencyRounds, roundMs: settings.latencyRoundMs },
-      );
-      if (latencyWriter !== bench) await latencyWriter.writer.close();
+      const writer = bench!;
+      const one = writer.records(1);
+      const measured = await runInterleaved([() => writer.write(one), () => client.putOne()], {
+        warmupMs: settings.warmupMs,
+        rounds: settings.latencyRounds,
+        roundMs: settings.latencyRoundMs,
+      });
       results.journal.latency = measured.sides[0]!.latency;
       results.etcd.latency = measured.sides[1]!.latency;
       results.latencyRoundP50Ratios = measured.p50Ratios;

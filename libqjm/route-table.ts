@@ -260,8 +260,6 @@ export class RouteTable {
       );
       hedgeAtMs = this.clock.nowMs() + this.hedgeDelayMs;
     };
-    if (options.signal?.aborted === true) throw aborted();
-    start(this.target());
     for (;;) {
       if (isAborted(options.signal)) throw aborted();
       const nowMs = this.clock.nowMs();

@@ -189,11 +189,8 @@ export function runPaced(write: (count: number) => Promise<unknown>, options: Pa
   });
 }
 
-/** One side of an interleaved comparison: a name and one operation (one edit). */
-export interface InterleavedSide {
-  readonly name: string;
-  readonly operation: () => Promise<unknown>;
-}
+/** One side of an interleaved comparison: one operation (one edit). */
+export type InterleavedOperation = () => Promise<unknown>;
 
 /** Options of {@link runInterleaved}. Times in milliseconds. */
 export interface InterleavedOptions {
@@ -208,7 +205,7 @@ export interface InterleavedOptions {
 /** What {@link runInterleaved} measured. */
 export interface InterleavedResult {
   /** Per side (in the order given): one operation in flight, all rounds together. */
-  readonly sides: readonly ThroughputResult[];
+  readonly sides: readonly [ThroughputResult, ThroughputResult];
   /** Per round: the first side's p50 over the second's, measured seconds apart. */
   readonly p50Ratios: readonly number[];
 }
@@ -218,14 +215,13 @@ export interface InterleavedResult {
  * machine whose load drifts (a shared VM) then weighs on every side alike, where two windows
  * minutes apart compare the machine's moments as much as the systems.
  */
-export async function runInterleaved(sides: readonly InterleavedSide[], options: InterleavedOptions): Promise<InterleavedResult> {
-  if (sides.length < 2) throw new Error('runInterleaved: at least two sides');
-  const timed = async (side: InterleavedSide, durationMs: number, recorders: LatencyRecorder[]): Promise<number> => {
+export async function runInterleaved(sides: readonly [InterleavedOperation, InterleavedOperation], options: InterleavedOptions): Promise<InterleavedResult> {
+  const timed = async (operation: InterleavedOperation, durationMs: number, recorders: LatencyRecorder[]): Promise<number> => {
     const endMs = performance.now() + durationMs;
     let operations = 0;
     while (performance.now() < endMs) {
       const callMs = performance.now();
-      await side.operation();
+      await operation();
       const tookMs = performance.now() - callMs;
       for (const r of recorders) r.recordMs(tookMs);
       operations += 1;
@@ -233,8 +229,8 @@ export async function runInterleaved(sides: readonly InterleavedSide[], options:
     return operations;
   };
   for (const side of sides) await timed(side, options.warmupMs, []);
-  const totals = sides.map(() => new LatencyRecorder());
-  const operations = sides.map(() => 0);
+  const totals = [new LatencyRecorder(), new LatencyRecorder()] as const;
+  const operations = [0, 0];
   const p50Ratios: number[] = [];
   for (let round = 0; round < options.rounds; round += 1) {
     const p50s: number[] = [];
@@ -246,8 +242,6 @@ export async function runInterleaved(sides: readonly InterleavedSide[], options:
     if (p50s[1]! > 0) p50Ratios.push(Math.round((p50s[0]! / p50s[1]!) * 1000) / 1000);
   }
   const seconds = (options.rounds * options.roundMs) / 1000;
-  return {
-    sides: totals.map((recorder, i) => ({ editsPerSecond: operations[i]! / seconds, latency: recorder.summary(), operations: operations[i]! })),
-    p50Ratios,
-  };
+  const result = (i: 0 | 1): ThroughputResult => ({ editsPerSecond: operations[i]! / seconds, latency: totals[i].summary(), operations: operations[i]! });
+  return { sides: [result(0), result(1)], p50Ratios };
 }

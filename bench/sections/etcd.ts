@@ -82,7 +82,6 @@ export class EtcdBench {
     );
   }
 
-  /** One put in flight at a time. */
   /** One put (the latency run's operation). */
   putOne(): Promise<unknown> {
     return this.client.kv.put({ key: this.nextKey(), value: this.value });
