@@ -6,6 +6,7 @@
  * One process hosts all three nodes, so the figure is a floor for three separate processes.
  */
 import * as grpc from '@grpc/grpc-js';
+import { SharedPort } from '../raft/transport/index.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,8 +39,7 @@ for (const [i, id] of ids.entries()) {
   const node = new RaftNode({ id, groupId: 'bench', dataDir: join(root, id), initialPeers: peers, stateMachine: counting(), tickMs: 50, electionTicks: 20, snapshotEntries: 1_000_000_000, onFatal: (e) => { throw e; } });
   await node.start();
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 32 << 20, 'grpc.max_send_message_length': 32 << 20 });
-  node.addToServer(server);
-  await new Promise<void>((resolve, reject) => server.bindAsync(`127.0.0.1:${ports[i]}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
+  node.addToServer(server, await SharedPort.listen(server, '127.0.0.1', ports[i]!));
   nodes.push(node);
   servers.push(server);
 }

@@ -7,7 +7,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { makeMessage, type Message } from '../raft/core/types.ts';
-import { GrpcRaftTransport, raftTransportChannelOptions } from '../raft/transport/index.ts';
+import { GrpcRaftTransport, raftTransportChannelOptions, SharedPort } from '../raft/transport/index.ts';
 
 const secondsArg = process.argv.indexOf('--seconds');
 const durationMs = 1000 * (secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 3);
@@ -31,10 +31,10 @@ async function start(id: string, onMessages: (messages: Message[]) => void): Pro
       snapshotSink: { beginReceive: () => Promise.reject(new Error('no snapshots in this bench')) },
     },
   });
-  transport.addToServer(server);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e === null ? resolve(p) : reject(e))),
-  );
+  const { port } = await SharedPort.listen(server, '127.0.0.1', 0).then((shared) => {
+    transport.addToServer(server, shared);
+    return shared;
+  });
   return { transport, server, address: `127.0.0.1:${port}` };
 }
 

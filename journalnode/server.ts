@@ -29,7 +29,7 @@ import { createHttpApp } from './http.ts';
 import { TailServer } from './tail.ts';
 import { grpcMessageBytesMax } from './protocol/limits.ts';
 import { FaultyFileSystem } from '../raft/storage/fs.ts';
-import { tuneGrpcServer } from '../raft/transport/index.ts';
+import { SharedPort, tuneGrpcServer } from '../raft/transport/index.ts';
 import { acquirePidLock, PidLockHeldError } from './pid-lock.ts';
 import { watchFaultyFsControl, type TestHooks } from './test-hooks.ts';
 
@@ -88,12 +88,6 @@ function lockDataDir(dir: string): () => void {
   }
 }
 
-function bindGrpc(server: grpc.Server, address: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port)));
-  });
-}
-
 function listenHttp(server: HttpServer, host: string, port: number): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -126,14 +120,16 @@ export async function startJournalNode(config: JournalNodeConfig, options: Start
   let tail: TailServer | undefined;
   let stateMachine: JournalStateMachine | undefined;
   let node: RaftNode | undefined;
+  let rpcListener: SharedPort | undefined;
   // TEST ONLY: the chaos run's hooks (test-hooks.ts); none in production.
   const hooks = options.testHooks ?? {};
   let stopFaultyFsControl: (() => void) | undefined;
 
   try {
-    // 1. The gRPC port first: a single node on port 0 needs it for its own address.
+    // 1. The RPC port first (gRPC and Raft peer links): a single node on port 0 needs it for its own address.
     const rpcBind = parseHostPort(config.rpc)!;
-    const rpcPort = await bindGrpc(grpcServer, config.rpc);
+    rpcListener = await SharedPort.listen(grpcServer, rpcBind.host, rpcBind.port);
+    const rpcPort = rpcListener.port;
     tuneAcceptedConnections();
     const boundRpc = formatHostPort(rpcBind.host, rpcPort);
     const initialPeers = config.singleNode
@@ -214,7 +210,7 @@ export async function startJournalNode(config: JournalNodeConfig, options: Start
     await raft.start();
     running = true;
     // Raft and admin first: the group must be able to reach this node while it catches up.
-    raft.addToServer(grpcServer);
+    raft.addToServer(grpcServer, rpcListener);
     addAdminService(grpcServer, (groupId) => (groupId === '' || groupId === raft.groupId ? raft : undefined));
     // Replay what this node already knows is committed before serving reads, so a restarted
     // node does not answer from an empty state (NOT_FORMATTED for a journal it has not
@@ -315,7 +311,9 @@ export async function startJournalNode(config: JournalNodeConfig, options: Start
         httpServer.close(() => resolve());
         httpServer.closeIdleConnections();
       });
-      // Stop accepting gRPC calls; pending ones finish once Raft stops (answered UNAVAILABLE).
+      // Stop accepting connections and gRPC calls; pending ones finish once Raft stops (answered UNAVAILABLE).
+      // (The listening socket closes now; the promise would wait for every connection.)
+      void rpcListener?.close();
       const grpcDrained = new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
       await node?.stop();
       await tailClosed;

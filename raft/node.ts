@@ -50,6 +50,7 @@ import { openHardStateStore, type HardStateStore } from './storage/hard-state.ts
 import { openSnapshotStore, type SnapshotStore, type SnapshotInfo, type SnapshotWriter } from './storage/snapshot-store.ts';
 import { nodeFileSystem, type FileSystem } from './storage/fs.ts';
 import { GrpcRaftTransport } from './transport/grpc-transport.ts';
+import type { SharedPort } from './transport/shared-port.ts';
 import {
   InvalidArgumentError,
   NodeStoppedError,
@@ -205,7 +206,7 @@ export function isAddress(address: string): boolean {
 
 /**
  * A Raft group member running as part of a process. Usage:
- * `const n = new RaftNode(opts); await n.start(); n.addToServer(server);` then `propose`,
+ * `const n = new RaftNode(opts); await n.start(); n.addToServer(server, sharedPort);` then `propose`,
  * `readIndex`, admin calls; `await n.stop()`.
  */
 export class RaftNode extends EventEmitter<RaftNodeEvents> {
@@ -372,9 +373,9 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     this.scheduleReady();
   }
 
-  /** Register the raft transport service on the process's gRPC server. */
-  addToServer(server: grpc.Server): void {
-    this.transport.addToServer(server);
+  /** Register the raft transport service on the process's gRPC server, and take the peer links of its shared port. */
+  addToServer(server: grpc.Server, port: SharedPort): void {
+    this.transport.addToServer(server, port);
   }
 
   // ---------------------------------------------------------------------------------------

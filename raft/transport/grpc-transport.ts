@@ -1,14 +1,16 @@
 /**
  * The gRPC peer transport of one Raft group member (design sections 3 and 9).
  *
- * Outbound: one ordered bidi `Stream` call per peer carries every message, batched per
- * synchronous run, flushed in a microtask (pipelining without reordering). MsgSnap messages do not travel on it: they
- * start a file-set transfer (`SnapshotOffsets` then `InstallSnapshot`, on a separate
- * connection so heartbeats are not stuck behind file chunks), and the receiver hands the
- * MsgSnap to its core only once the files are published.
+ * Outbound: one ordered peer link per peer (a TCP connection to the peer's gRPC port,
+ * peer-link.ts) carries every message, batched per synchronous run, flushed in a microtask
+ * (pipelining without reordering). MsgSnap messages do not travel on it: they start a file-set
+ * transfer over gRPC (`SnapshotOffsets` then `InstallSnapshot`, on a connection of its own so
+ * heartbeats are not stuck behind file chunks), and the receiver hands the MsgSnap to its core
+ * only once the files are published.
  *
- * Inbound: the `RaftTransport` service, registered on a server the caller owns
- * (`addToServer`). Everything from the wire is checked before it reaches the core.
+ * Inbound: the `RaftTransport` service, registered on a server the caller owns, and the peer
+ * links of the caller's shared port (`addToServer`). Everything from the wire is checked
+ * before it reaches the core.
  *
  * Handlers are never called synchronously from `send`, `setPeer`, `removePeer` or `close`:
  * unreachable reports are deferred to a microtask, and nothing is reported after `close`.
@@ -20,6 +22,7 @@ import { messageBytesUpperBound, isNodeId, type SnapshotFileInfo } from './codec
 import type { RaftTransportClient, RaftTransportDefinition, RaftTransportHandlers } from './generated/qjournal/raft/v1/RaftTransport.ts';
 import { BATCH_OVERHEAD_BYTES, PeerStream } from './peer-stream.ts';
 import { clientConstructorFor, hookedServiceDefinition } from './proto.ts';
+import type { SharedPort } from './shared-port.ts';
 import { SnapshotReceiver, type SnapshotSinkLike } from './snapshot-receiver.ts';
 import { sendSnapshotFileSet } from './snapshot-sender.ts';
 import { newTransportStats, type TransportStats } from './stats.ts';
@@ -31,6 +34,8 @@ export const DEFAULT_MESSAGE_BYTES_MAX = 16 * 1024 * 1024;
 export const DEFAULT_SEND_QUEUE_BYTES_MAX = 64 * 1024 * 1024;
 /** Default snapshot file chunk, in bytes: 1 MiB. */
 export const DEFAULT_SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
+/** Default time a written batch may wait for its acknowledgement before its link is broken, ms. */
+export const DEFAULT_ACK_TIMEOUT_MS = 5_000;
 /** Default reconnect backoff, in ms. */
 export const DEFAULT_RECONNECT_BACKOFF_MS = { initial: 100, max: 3000 } as const;
 /** Room left in a gRPC message for the fields around a snapshot chunk's data, in bytes. */
@@ -75,8 +80,13 @@ export interface GrpcRaftTransportOptions {
   readonly snapshotWritesInflightMax?: number;
   /** Deadline of the SnapshotOffsets call (default 10 s). */
   readonly snapshotOffsetsTimeoutMs?: number;
-  /** HTTP/2 keepalive ping interval on peer connections (default 10 s); detects dead connections. */
+  /** Keepalive interval of peer connections (default 10 s; HTTP/2 pings for snapshots, TCP keepalive for links). */
   readonly keepaliveTimeMs?: number;
+  /**
+   * A batch written to a peer link and not acknowledged this long (or a link not connected this
+   * long) breaks the link, which reports the peer unreachable and dials again (default 5 s).
+   */
+  readonly ackTimeoutMs?: number;
 }
 
 /**
@@ -96,7 +106,6 @@ class InboundTooLargeError extends Error {
 
 interface PeerLink {
   readonly address: string;
-  readonly client: RaftTransportClient;
   readonly stream: PeerStream;
   /** A separate connection for snapshot chunks, opened on first use. */
   snapshotClient: RaftTransportClient | null;
@@ -114,6 +123,7 @@ export class GrpcRaftTransport {
   private readonly reconnectBackoffMs: { readonly initial: number; readonly max: number };
   private readonly snapshotOffsetsTimeoutMs: number;
   private readonly keepaliveTimeMs: number;
+  private readonly ackTimeoutMs: number;
   private readonly counters: TransportStats = newTransportStats();
   private readonly definition: RaftTransportDefinition;
   private readonly Client: ReturnType<typeof clientConstructorFor>;
@@ -136,12 +146,15 @@ export class GrpcRaftTransport {
     this.reconnectBackoffMs = options.reconnectBackoffMs ?? DEFAULT_RECONNECT_BACKOFF_MS;
     this.snapshotOffsetsTimeoutMs = options.snapshotOffsetsTimeoutMs ?? 10_000;
     this.keepaliveTimeMs = options.keepaliveTimeMs ?? 10_000;
+    this.ackTimeoutMs = options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
     const positive = (name: string, value: number): void => {
       if (!(Number.isSafeInteger(value) && value > 0)) throw new RangeError(`raft transport: ${name} must be a positive integer, got ${value}`);
     };
     positive('messageBytesMax', this.messageBytesMax);
     positive('sendQueueBytesMax', this.sendQueueBytesMax);
     positive('snapshotChunkBytes', this.snapshotChunkBytes);
+    positive('ackTimeoutMs', this.ackTimeoutMs);
+    positive('keepaliveTimeMs', this.keepaliveTimeMs);
     if (this.messageBytesMax < 4096) throw new RangeError('raft transport: messageBytesMax must be at least 4096');
     if (this.sendQueueBytesMax < this.messageBytesMax) throw new RangeError('raft transport: sendQueueBytesMax must be >= messageBytesMax');
     if (this.snapshotChunkBytes > this.messageBytesMax - SNAPSHOT_CHUNK_OVERHEAD_BYTES) {
@@ -166,7 +179,7 @@ export class GrpcRaftTransport {
     const deliver = (messages: Message[]): void => {
       if (!this.closed) this.handlers.onMessages(messages);
     };
-    this.streamReceiver = new StreamReceiver({ id: this.id, groupId: this.groupId, stats, deliver });
+    this.streamReceiver = new StreamReceiver({ id: this.id, groupId: this.groupId, stats, frameBytesMax: messageBytesMax, deliver });
     this.snapshotReceiver = new SnapshotReceiver({
       id: this.id,
       groupId: this.groupId,
@@ -180,12 +193,13 @@ export class GrpcRaftTransport {
   }
 
   /**
-   * Register the `RaftTransport` service on `server` (the caller owns the server and its port;
-   * create it with raftTransportChannelOptions so grpc-js's own limits match). Call once.
+   * Register the `RaftTransport` service on `server` and take the peer links of `port`, the
+   * shared port that serves `server` (the caller owns both; create the server with
+   * raftTransportChannelOptions so grpc-js's own limits match). Call once.
    */
-  addToServer(server: grpc.Server): void {
+  addToServer(server: grpc.Server, port: SharedPort): void {
+    port.onPeerLink((socket, head) => this.streamReceiver.handle(socket, head));
     const implementation: RaftTransportHandlers = {
-      Stream: (call) => this.streamReceiver.handle(call),
       SnapshotOffsets: (call, callback) => this.snapshotReceiver.handleOffsets(call, callback),
       InstallSnapshot: (call, callback) => this.snapshotReceiver.handleInstall(call, callback),
     };
@@ -240,17 +254,18 @@ export class GrpcRaftTransport {
       if (existing.address === address) return;
       this.dropLink(existing);
     }
-    const client = new this.Client(address, grpc.credentials.createInsecure(), this.clientOptions('stream'));
     const stream = new PeerStream({
       peer: id,
-      client,
+      address,
       messageBytesMax: this.messageBytesMax,
       sendQueueBytesMax: this.sendQueueBytesMax,
       backoff: this.reconnectBackoffMs,
+      ackTimeoutMs: this.ackTimeoutMs,
+      keepaliveTimeMs: this.keepaliveTimeMs,
       stats: this.counters,
       onBroken: (peer) => this.reportUnreachable(peer),
     });
-    this.links.set(id, { address, client, stream, snapshotClient: null, snapshot: null });
+    this.links.set(id, { address, stream, snapshotClient: null, snapshot: null });
   }
 
   /** Forget a peer: its queue is dropped, its calls cancelled, its snapshot transfer aborted (no status reported). */
@@ -283,15 +298,15 @@ export class GrpcRaftTransport {
     await Promise.all([this.snapshotReceiver.close(), ...this.abandonedTransfers]);
   }
 
-  private clientOptions(purpose: 'stream' | 'snapshot'): grpc.ChannelOptions {
+  private clientOptions(): grpc.ChannelOptions {
     return {
       ...raftTransportChannelOptions(this.messageBytesMax),
       'grpc.initial_reconnect_backoff_ms': this.reconnectBackoffMs.initial,
       'grpc.max_reconnect_backoff_ms': this.reconnectBackoffMs.max,
       'grpc.keepalive_time_ms': this.keepaliveTimeMs,
       'grpc.keepalive_timeout_ms': Math.max(1000, Math.floor(this.keepaliveTimeMs / 2)),
-      // Distinct options give distinct subchannels: snapshot chunks get their own connection.
-      'qjournal.raft.purpose': purpose,
+      // Distinct options give distinct subchannels: snapshot chunks get a connection of their own.
+      'qjournal.raft.purpose': 'snapshot',
     };
   }
 
@@ -304,7 +319,6 @@ export class GrpcRaftTransport {
       void done.finally(() => this.abandonedTransfers.delete(done));
       link.snapshot = null;
     }
-    link.client.close();
     link.snapshotClient?.close();
   }
 
@@ -314,7 +328,7 @@ export class GrpcRaftTransport {
       return;
     }
     if (message.snapshot === null) throw new Error('raft transport: MsgSnap without snapshot');
-    link.snapshotClient ??= new this.Client(link.address, grpc.credentials.createInsecure(), this.clientOptions('snapshot'));
+    link.snapshotClient ??= new this.Client(link.address, grpc.credentials.createInsecure(), this.clientOptions());
     const abort = new AbortController();
     const done = sendSnapshotFileSet({
       peer,

@@ -1,6 +1,6 @@
 /**
- * The gRPC peer transport of the Raft runtime: the public surface of raft/transport.
- * Wire contract: raft.proto (package qjournal.raft.v1).
+ * The peer transport of the Raft runtime: the public surface of raft/transport.
+ * Wire contract: raft.proto (package qjournal.raft.v1) and peer-link.ts (the message links).
  */
 export {
   GrpcRaftTransport,
@@ -9,6 +9,7 @@ export {
   DEFAULT_SEND_QUEUE_BYTES_MAX,
   DEFAULT_SNAPSHOT_CHUNK_BYTES,
   DEFAULT_RECONNECT_BACKOFF_MS,
+  DEFAULT_ACK_TIMEOUT_MS,
   type GrpcRaftTransportOptions,
   type TransportHandlers,
 } from './grpc-transport.ts';
@@ -20,3 +21,4 @@ export type { TransportStats } from './stats.ts';
 export { WireFormatError, SnapshotTransferError } from './errors.ts';
 export { RAFT_PROTO_PATH } from './proto.ts';
 export { flowControlChannelOptions, tuneGrpcServer, http2WindowBytes } from './grpc-tuning.ts';
+export { SharedPort, FIRST_BYTE_TIMEOUT_MS, type PeerLinkHandler } from './shared-port.ts';

@@ -1,38 +1,48 @@
 /**
- * The outbound half of one peer link: a send queue and one long-lived `Stream` call that
- * carries it in order, batched per synchronous run (flushed in a microtask).
+ * The outbound half of one peer link: a send queue and one long-lived TCP connection
+ * (peer-link.ts) that carries it in order, batched per synchronous run (flushed in a microtask).
  *
- * States: `idle` (no call; the next message opens one) -> `open` -> on a broken call
- * `backoff` (messages are refused until the reconnect delay passes) -> `idle`; `closed` is final.
+ * States: `idle` (no connection; the next message dials one) -> `connecting` (messages queue)
+ * -> `open` -> on a broken connection `backoff` (messages are refused until the reconnect delay
+ * passes) -> `idle`; `closed` is final.
  *
  * Memory bound: bytes queued plus bytes written but not yet acknowledged by the receiver stay
  * under `sendQueueBytesMax` (estimated with messageBytesUpperBound).
+ *
+ * Liveness: a written batch not acknowledged within `ackTimeoutMs` breaks the connection (a
+ * peer or path gone silent without closing it; the receiver acknowledges within
+ * ACK_DELAY_MS of a batch). An idle link is watched by TCP keepalive only.
  */
-import type * as grpc from '@grpc/grpc-js';
+import type { Socket } from 'node:net';
 import type { Message, NodeId } from '../core/types.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
 import { decodeUint64, encodeMessage } from './codec.ts';
-import type { MessageBatch } from './generated/qjournal/raft/v1/MessageBatch.ts';
-import type { RaftTransportClient } from './generated/qjournal/raft/v1/RaftTransport.ts';
-import type { StreamAck__Output } from './generated/qjournal/raft/v1/StreamAck.ts';
+import { decodeAck, dialPeerLink, encodeBatch, FRAME_HEADER_BYTES, FrameDecoder, writeFrame } from './peer-link.ts';
 import type { TransportStats } from './stats.ts';
 
-/** Bytes a MessageBatch adds around its messages (the sequence field), upper bound. */
-export const BATCH_OVERHEAD_BYTES = 11;
+/** Bytes a MessageBatch adds around its messages (the sequence field and the frame header), upper bound. */
+export const BATCH_OVERHEAD_BYTES = 11 + FRAME_HEADER_BYTES;
+/** Longest acknowledgement frame a sender accepts, bytes (a StreamAck is at most 11). */
+const ACK_FRAME_BYTES_MAX = 64;
 
 /** What became of a message handed to `enqueue`. */
 export type EnqueueResult = 'queued' | 'full' | 'unreachable';
 
 export interface PeerStreamOptions {
   readonly peer: NodeId;
-  readonly client: RaftTransportClient;
+  /** The peer's `host:port`. */
+  readonly address: string;
   /** Largest encoded MessageBatch, in bytes; every enqueued message must fit alone. */
   readonly messageBytesMax: number;
   /** Bound of queued plus unacknowledged bytes for this peer. */
   readonly sendQueueBytesMax: number;
   readonly backoff: BackoffOptions;
+  /** A batch unacknowledged this long, or a connection not up this long, breaks the link (ms). */
+  readonly ackTimeoutMs: number;
+  /** TCP keepalive probe delay of the connection (ms). */
+  readonly keepaliveTimeMs: number;
   readonly stats: TransportStats;
-  /** The call broke: messages may have been lost. Called from grpc-js callbacks, never from enqueue. */
+  /** The link broke: messages may have been lost. Called from socket callbacks, never from enqueue. */
   readonly onBroken: (peer: NodeId) => void;
 }
 
@@ -44,13 +54,13 @@ interface QueuedMessage {
 interface InflightBatch {
   readonly sequence: number;
   readonly bytes: number;
+  /** performance.now() when written. */
+  readonly sentAt: number;
 }
 
-type StreamCall = grpc.ClientDuplexStream<MessageBatch, StreamAck__Output>;
-
 export class PeerStream {
-  private state: 'idle' | 'open' | 'backoff' | 'closed' = 'idle';
-  private call: StreamCall | null = null;
+  private state: 'idle' | 'connecting' | 'open' | 'backoff' | 'closed' = 'idle';
+  private socket: Socket | null = null;
   /** Messages not yet written, in send order. Bounded with inflight by sendQueueBytesMax. */
   private queue: QueuedMessage[] = [];
   private queuedBytes = 0;
@@ -61,6 +71,8 @@ export class PeerStream {
   private flushScheduled = false;
   private writeBlocked = false;
   private backoffTimer: NodeJS.Timeout | null = null;
+  /** Watches the oldest unacknowledged batch (see the module comment). */
+  private ackTimer: NodeJS.Timeout | null = null;
   private readonly backoff: Backoff;
 
   constructor(private readonly options: PeerStreamOptions) {
@@ -92,20 +104,22 @@ export class PeerStream {
     return this.queuedBytes + this.inflightBytes;
   }
 
-  /** Cancel the call and drop everything queued. Final. */
+  /** Close the connection and drop everything queued. Final. */
   close(): void {
     this.state = 'closed';
     if (this.backoffTimer !== null) clearTimeout(this.backoffTimer);
     this.backoffTimer = null;
-    const call = this.call;
+    const socket = this.socket;
     this.resetLink();
-    call?.cancel();
+    socket?.destroy();
   }
 
   private flush(): void {
     this.flushScheduled = false;
     if (this.state === 'closed' || this.state === 'backoff' || this.queue.length === 0) return;
-    const call = this.call ?? this.openCall();
+    if (this.state === 'idle') this.dial();
+    if (this.state !== 'open') return; // connecting: flushed once the link is up
+    const socket = this.socket!;
     const bytesMax = this.options.messageBytesMax;
     while (this.queue.length > 0 && !this.writeBlocked) {
       // Cut the longest prefix that fits one batch (at least one message: enqueue checked it fits).
@@ -122,44 +136,57 @@ export class PeerStream {
       this.queuedBytes -= bytes - BATCH_OVERHEAD_BYTES;
       const sequence = this.nextSequence;
       this.nextSequence += 1;
-      this.inflight.push({ sequence, bytes });
+      this.inflight.push({ sequence, bytes, sentAt: performance.now() });
       this.inflightBytes += bytes;
-      const messages = taken.map((q) => encodeMessage(q.message));
-      this.options.stats.sentMessages += messages.length;
+      const payload = encodeBatch({ sequence, messages: taken.map((q) => encodeMessage(q.message)) });
+      this.options.stats.sentMessages += taken.length;
       this.options.stats.sentBatches += 1;
-      if (!call.write({ sequence, messages })) this.writeBlocked = true;
+      this.options.stats.sentBytes += payload.length + FRAME_HEADER_BYTES;
+      if (!writeFrame(socket, payload)) this.writeBlocked = true;
     }
+    this.armAckTimer();
   }
 
-  private openCall(): StreamCall {
-    const call = this.options.client.Stream();
-    this.call = call;
-    this.state = 'open';
-    call.on('data', (ack: StreamAck__Output) => this.onAck(call, ack));
-    // The receiver answers the headers at once (acks are lazy): the link works.
-    call.on('metadata', () => {
-      if (call === this.call) this.backoff.success();
+  private dial(): void {
+    this.state = 'connecting';
+    const decoder = new FrameDecoder(ACK_FRAME_BYTES_MAX);
+    const socket = dialPeerLink(this.options.address, this.options.ackTimeoutMs, () => {
+      if (socket !== this.socket) return;
+      socket.setKeepAlive(true, this.options.keepaliveTimeMs);
+      socket.on('data', (chunk: Buffer) => {
+        if (socket !== this.socket) return;
+        let frames: Buffer[];
+        try {
+          frames = decoder.push(chunk);
+        } catch {
+          socket.destroy(); // a peer that answers garbage: start the link again
+          return;
+        }
+        for (const frame of frames) this.onAck(socket, frame);
+      });
+      this.state = 'open';
+      this.flush();
     });
-    call.on('drain', () => {
-      if (call !== this.call) return;
+    this.socket = socket;
+    socket.on('drain', () => {
+      if (socket !== this.socket) return;
       this.writeBlocked = false;
       this.flush();
     });
-    // grpc-js emits 'error' for a non-OK status, then 'status' for every status: 'status' does the work.
-    call.on('error', () => {});
-    call.on('status', (status: grpc.StatusObject) => this.onStatus(call, status));
-    return call;
+    socket.on('error', () => {}); // 'close' follows and does the work
+    socket.on('close', () => this.onClose(socket));
   }
 
-  private onAck(call: StreamCall, ack: StreamAck__Output): void {
-    if (call !== this.call) return;
+  private onAck(socket: Socket, frame: Buffer): void {
     let sequence: number;
     try {
-      sequence = decodeUint64(ack.sequence, 'ack.sequence');
+      sequence = decodeUint64(decodeAck(frame).sequence, 'ack.sequence');
     } catch {
-      call.cancel(); // a peer that acknowledges garbage: start the link again
+      socket.destroy(); // a peer that acknowledges garbage: start the link again
       return;
     }
+    // The acceptor's first frame (sequence 0) says it took the link.
+    if (sequence === 0) this.backoff.success();
     let released = 0;
     let bytes = 0;
     while (released < this.inflight.length && this.inflight[released]!.sequence <= sequence) {
@@ -169,15 +196,31 @@ export class PeerStream {
     if (released > 0) {
       this.inflight = released === this.inflight.length ? [] : this.inflight.slice(released);
       this.inflightBytes -= bytes;
+      this.armAckTimer();
     }
   }
 
-  private onStatus(call: StreamCall, status: grpc.StatusObject): void {
-    if (call !== this.call) return;
+  /** (Re)arm the timer for the oldest unacknowledged batch; clear it when none is left. */
+  private armAckTimer(): void {
+    if (this.ackTimer !== null) clearTimeout(this.ackTimer);
+    this.ackTimer = null;
+    const oldest = this.inflight[0];
+    if (oldest === undefined || this.socket === null) return;
+    const socket = this.socket;
+    const delay = Math.max(0, oldest.sentAt + this.options.ackTimeoutMs - performance.now());
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = null;
+      if (socket === this.socket) socket.destroy(new Error(`peer ${this.options.peer}: no acknowledgement within ${this.options.ackTimeoutMs} ms`));
+    }, delay);
+    this.ackTimer.unref();
+  }
+
+  private onClose(socket: Socket): void {
+    if (socket !== this.socket) return;
     const dropped = this.queue.length;
     this.resetLink();
     if (this.state === 'closed') return;
-    if (status.code !== 0) this.options.stats.streamFailures += 1;
+    this.options.stats.streamFailures += 1;
     this.options.stats.droppedUnreachable += dropped;
     this.state = 'backoff';
     const delayMs = this.backoff.failure();
@@ -190,7 +233,9 @@ export class PeerStream {
   }
 
   private resetLink(): void {
-    this.call = null;
+    if (this.ackTimer !== null) clearTimeout(this.ackTimer);
+    this.ackTimer = null;
+    this.socket = null;
     this.queue = [];
     this.queuedBytes = 0;
     this.inflight = [];

@@ -42,7 +42,7 @@ export interface WireHooks {
   onReceived(method: keyof RaftTransportDefinition, bytes: number): void;
 }
 
-const METHOD_NAMES = ['Stream', 'SnapshotOffsets', 'InstallSnapshot'] as const satisfies readonly (keyof RaftTransportDefinition)[];
+const METHOD_NAMES = ['SnapshotOffsets', 'InstallSnapshot'] as const satisfies readonly (keyof RaftTransportDefinition)[];
 
 /** The service definition with request codecs wrapped by `hooks` (one per transport instance). */
 export function hookedServiceDefinition(hooks: WireHooks): RaftTransportDefinition {

@@ -1,24 +1,23 @@
 /**
- * The inbound half of the peer links: serves `Stream` calls. Each batch is checked whole
- * (sequence, every field of every message) before any of it is delivered; a malformed batch
- * ends the call with INVALID_ARGUMENT. Messages of another group or for another node are
- * dropped and counted.
+ * The inbound half of the peer links: serves peer-link connections (peer-link.ts) handed over
+ * by the shared port. Each batch is checked whole (sequence, every field of every message)
+ * before any of it is delivered; a malformed frame or batch closes the connection. Messages
+ * of another group or for another node are dropped and counted.
  *
  * Acknowledgements are cumulative and lazy: one is written once {@link ACK_BYTES_MIN} payload
  * bytes arrived since the last (at the next turn), or {@link ACK_DELAY_MS} after the first batch
- * it would cover. They only release the sender's memory bound (sendQueueBytesMax, 64 MiB by
- * default), so an answer per batch would be a message per message for nothing: at one small
- * batch per write it was a third of the messages on the link.
+ * it would cover. They release the sender's memory bound (sendQueueBytesMax, 64 MiB by
+ * default) and prove the link alive (the sender's ackTimeoutMs), so an answer per batch would
+ * be a message per message for nothing: at one small batch per write it was a third of the
+ * messages on the link.
  */
-import * as grpc from '@grpc/grpc-js';
+import type { Socket } from 'node:net';
 import type { Message, NodeId } from '../core/types.ts';
 import { decodeMessage, decodeUint64 } from './codec.ts';
 import { WireFormatError } from './errors.ts';
 import type { MessageBatch__Output } from './generated/qjournal/raft/v1/MessageBatch.ts';
-import type { StreamAck } from './generated/qjournal/raft/v1/StreamAck.ts';
+import { decodeBatch, encodeAck, FrameDecoder, PEER_LINK_PREFACE, writeFrame } from './peer-link.ts';
 import type { TransportStats } from './stats.ts';
-
-type ServerStreamCall = grpc.ServerDuplexStream<MessageBatch__Output, StreamAck>;
 
 /** Entry bytes received since the last acknowledgement that make the next one go at once. */
 export const ACK_BYTES_MIN = 256 * 1024;
@@ -26,30 +25,42 @@ export const ACK_BYTES_MIN = 256 * 1024;
 export const ACK_DELAY_MS = 20;
 /** Bytes a message counts for besides its entries' data (ack accounting only). */
 const ACK_MESSAGE_BYTES = 64;
+/** Most inbound peer links served at once; more are closed at once (a group has a few members). */
+export const INBOUND_LINKS_MAX = 64;
+/** TCP keepalive probe delay of inbound links, ms (a dialer that vanished is closed in time). */
+const INBOUND_KEEPALIVE_MS = 10_000;
 
 export interface StreamReceiverOptions {
   readonly id: NodeId;
   readonly groupId: string;
   readonly stats: TransportStats;
+  /** Largest frame accepted, bytes (the transport's messageBytesMax). */
+  readonly frameBytesMax: number;
   /** Hands checked messages to the core, in arrival order. */
   readonly deliver: (messages: Message[]) => void;
 }
 
 export class StreamReceiver {
-  private readonly calls = new Set<ServerStreamCall>();
+  private readonly sockets = new Set<Socket>();
   private closed = false;
 
   constructor(private readonly options: StreamReceiverOptions) {}
 
-  /** The grpc-js handler of `Stream`. */
-  handle(call: ServerStreamCall): void {
-    if (this.closed) {
-      call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'raft transport closed' });
+  /**
+   * Serve a peer link: `socket` was accepted and `head` is what was read from it so far (it
+   * starts with the preface's first byte). Every later byte is read here.
+   */
+  handle(socket: Socket, head: Buffer): void {
+    if (this.closed || this.sockets.size >= INBOUND_LINKS_MAX) {
+      if (!this.closed) this.options.stats.rejectedInbound += 1;
+      socket.destroy();
       return;
     }
-    this.calls.add(call);
-    // Answer the headers now: the sender learns the link works without waiting for an ack.
-    call.sendMetadata(new grpc.Metadata());
+    this.sockets.add(socket);
+    socket.setKeepAlive(true, INBOUND_KEEPALIVE_MS);
+    const stats = this.options.stats;
+    const decoder = new FrameDecoder(this.options.frameBytesMax);
+    let prefaceLeft = PEER_LINK_PREFACE.length;
     let expectedSequence = 1;
     let failed = false;
     let ackSequence = 0;
@@ -57,33 +68,36 @@ export class StreamReceiver {
     let unackedBytes = 0;
     let ackImmediate: NodeJS.Immediate | undefined;
     let ackTimer: NodeJS.Timeout | undefined;
+    const fail = (): void => {
+      failed = true;
+      stats.rejectedInbound += 1;
+      socket.destroy();
+    };
     const sendAck = (): void => {
       if (ackImmediate !== undefined) clearImmediate(ackImmediate);
       if (ackTimer !== undefined) clearTimeout(ackTimer);
       ackImmediate = undefined;
       ackTimer = undefined;
-      if (failed || call.writableEnded || call.destroyed || ackSequence === ackedSequence) return;
+      if (failed || socket.destroyed || ackSequence === ackedSequence) return;
       unackedBytes = 0;
       ackedSequence = ackSequence;
-      this.options.stats.sentAcks += 1;
-      call.write({ sequence: ackSequence });
+      stats.sentAcks += 1;
+      writeFrame(socket, encodeAck(ackSequence));
     };
-    call.on('data', (batch: MessageBatch__Output) => {
-      if (failed) return;
+    const onFrame = (frame: Buffer): void => {
       let accepted: Message[];
       try {
+        const batch = decodeBatch(frame);
         const sequence = decodeUint64(batch.sequence, 'batch.sequence');
         if (sequence !== expectedSequence) throw new WireFormatError('batch.sequence', `expected ${expectedSequence}, got ${sequence}`);
         accepted = this.check(batch);
         expectedSequence += 1;
         ackSequence = sequence;
-      } catch (e) {
-        failed = true;
-        this.options.stats.rejectedInbound += 1;
-        call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: e instanceof Error ? e.message : String(e) });
+      } catch {
+        fail();
         return;
       }
-      this.options.stats.receivedBatches += 1;
+      stats.receivedBatches += 1;
       for (const m of accepted) {
         unackedBytes += ACK_MESSAGE_BYTES;
         for (const e of m.entries) unackedBytes += e.data.length;
@@ -91,29 +105,57 @@ export class StreamReceiver {
       if (unackedBytes >= ACK_BYTES_MIN) ackImmediate ??= setImmediate(sendAck);
       else ackTimer ??= setTimeout(sendAck, ACK_DELAY_MS);
       if (accepted.length > 0) {
-        this.options.stats.receivedMessages += accepted.length;
+        stats.receivedMessages += accepted.length;
         this.options.deliver(accepted);
       }
-    });
-    call.on('end', () => {
-      if (!call.writableEnded) call.end();
-    });
-    call.on('error', () => {
+    };
+    const onData = (chunk: Buffer): void => {
+      if (failed) return;
+      if (prefaceLeft > 0) {
+        const n = Math.min(prefaceLeft, chunk.length);
+        const offset = PEER_LINK_PREFACE.length - prefaceLeft;
+        if (!chunk.subarray(0, n).equals(PEER_LINK_PREFACE.subarray(offset, offset + n))) {
+          fail();
+          return;
+        }
+        prefaceLeft -= n;
+        chunk = chunk.subarray(n);
+        // The link is taken: say so at once (the sender resets its reconnect backoff).
+        if (prefaceLeft === 0) writeFrame(socket, encodeAck(0));
+        if (chunk.length === 0) return;
+      }
+      stats.receivedBytes += chunk.length;
+      let frames: Buffer[];
+      try {
+        frames = decoder.push(chunk);
+      } catch {
+        fail();
+        return;
+      }
+      for (const frame of frames) {
+        if (failed) return;
+        onFrame(frame);
+      }
+    };
+    socket.on('data', onData);
+    socket.on('error', () => {
       failed = true;
     });
-    call.on('close', () => {
+    socket.on('close', () => {
       failed = true;
       if (ackImmediate !== undefined) clearImmediate(ackImmediate);
       if (ackTimer !== undefined) clearTimeout(ackTimer);
-      this.calls.delete(call);
+      this.sockets.delete(socket);
     });
+    if (head.length > 0) onData(head);
+    socket.resume();
   }
 
-  /** End every inbound call (status OK) and refuse new ones. */
+  /** Close every inbound link and refuse new ones. */
   close(): void {
     this.closed = true;
-    for (const call of this.calls) if (!call.writableEnded) call.end();
-    this.calls.clear();
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
   }
 
   /** Decode every message of the batch; keep those of our group addressed to us. */

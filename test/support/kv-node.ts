@@ -8,6 +8,7 @@
  * Configuration comes as JSON in argv[2]. Prints `kv-node: id=ID rpc=ADDR http=ADDR` when up.
  */
 import * as grpc from '@grpc/grpc-js';
+import { SharedPort } from '../../raft/transport/index.ts';
 import { createServer, type ServerResponse } from 'node:http';
 import { RaftNode } from '../../raft/node.ts';
 import { addAdminService } from '../../raft/admin/service.ts';
@@ -48,9 +49,8 @@ const node = new RaftNode({
 });
 await node.start();
 const server = new grpc.Server({ 'grpc.max_receive_message_length': 32 * 1024 * 1024, 'grpc.max_send_message_length': 32 * 1024 * 1024 });
-node.addToServer(server);
+node.addToServer(server, await SharedPort.listenAt(server, config.rpc));
 addAdminService(server, (g) => (g === '' || g === 'kv' ? node : undefined));
-await new Promise<void>((resolve, reject) => server.bindAsync(config.rpc, grpc.ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
 
 function send(res: ServerResponse, code: number, body: unknown): void {
   res.writeHead(code, { 'content-type': 'application/json' });

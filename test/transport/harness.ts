@@ -12,6 +12,7 @@ import { makeMessage, EMPTY_BYTES, EMPTY_CONF_STATE, type Message, type NodeId, 
 import {
   GrpcRaftTransport,
   raftTransportChannelOptions,
+  SharedPort,
   type GrpcRaftTransportOptions,
   type SnapshotFileInfo,
   type SnapshotReceiveLike,
@@ -194,12 +195,9 @@ export async function startNode(id: NodeId, options: StartNodeOptions = {}): Pro
       snapshotSink: sink,
     },
   });
-  transport.addToServer(server);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`127.0.0.1:${requestedPort ?? 0}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
-      error === null ? resolve(bound) : reject(error),
-    ),
-  );
+  const shared = await SharedPort.listen(server, '127.0.0.1', requestedPort ?? 0);
+  transport.addToServer(server, shared);
+  const port = shared.port;
   return {
     id,
     transport,
@@ -214,6 +212,7 @@ export async function startNode(id: NodeId, options: StartNodeOptions = {}): Pro
     async stop() {
       await transport.close();
       server.forceShutdown();
+      await shared.close();
     },
   };
 }

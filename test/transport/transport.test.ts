@@ -2,7 +2,7 @@ import test from 'ava';
 import * as grpc from '@grpc/grpc-js';
 import { connect } from 'node:net';
 import { waitFor } from '../support/wait.ts';
-import { raftV1 } from '../../raft/transport/proto.ts';
+import { encodeAck, encodeBatch, FRAME_HEADER_BYTES, PEER_LINK_PREFACE } from '../../raft/transport/peer-link.ts';
 import { encodeMessage } from '../../raft/transport/codec.ts';
 import { connectAll, GROUP, message, msgApp, pseudoRandomBytes, startNode, type TestNode } from './harness.ts';
 import { ACK_BYTES_MIN, ACK_DELAY_MS } from '../../raft/transport/stream-receiver.ts';
@@ -16,6 +16,24 @@ async function node(...args: Parameters<typeof startNode>): Promise<TestNode> {
 test.after.always(async () => {
   await Promise.all(nodes.map((n) => n.stop()));
 });
+
+/** A peer-link frame holding `payload`. */
+function frameOf(payload: Uint8Array): Buffer {
+  const header = Buffer.alloc(FRAME_HEADER_BYTES);
+  header.writeUInt32BE(payload.length);
+  return Buffer.concat([header, payload]);
+}
+
+/** Connect to `port`, write `bytes`, and collect what comes back until the server closes the connection. */
+function exchange(port: number, bytes: Buffer): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', () => {});
+    socket.on('close', () => resolve(Buffer.concat(chunks)));
+  });
+}
 
 /** A free loopback port with nothing listening on it. */
 async function freePort(): Promise<number> {
@@ -165,32 +183,26 @@ test('transport - garbage on the port and malformed requests get errors, the ser
       socket.on('close', () => resolve());
     });
   }
-  // A gRPC call whose payload is not protobuf, and one with well-formed but invalid fields.
-  const client = new grpc.Client(b.address, grpc.credentials.createInsecure());
-  const statusOf = (payload: Buffer): Promise<grpc.StatusObject> =>
-    new Promise((resolve) => {
-      const call = client.makeBidiStreamRequest(
-        '/qjournal.raft.v1.RaftTransport/Stream',
-        (value: Buffer) => value,
-        (value: Buffer) => value,
-      );
-      call.on('error', () => {});
-      call.on('status', resolve);
-      call.write(payload);
-    });
-  const garbage = await statusOf(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3]));
-  t.not(garbage.code, grpc.status.OK);
-  const unsafeTerm = raftV1.MessageBatch.serialize({ sequence: 1, messages: [{ ...encodeMessage(msgApp('x', 'b', 1)), term: '18014398509481984' }] });
-  const invalid = await statusOf(unsafeTerm);
-  t.is(invalid.code, grpc.status.INVALID_ARGUMENT);
-  t.regex(invalid.details, /term/);
-  const unknownType = raftV1.MessageBatch.serialize({ sequence: 1, messages: [{ ...encodeMessage(msgApp('x', 'b', 1)), type: 99 as never }] });
-  t.is((await statusOf(unknownType)).code, grpc.status.INVALID_ARGUMENT);
-  const badSequence = raftV1.MessageBatch.serialize({ sequence: 5, messages: [] });
-  t.is((await statusOf(badSequence)).code, grpc.status.INVALID_ARGUMENT);
-  client.close();
+  // Peer links: after the preface, a frame that is not protobuf, frames with well-formed but
+  // invalid fields, a batch out of sequence, a frame longer than allowed, a wrong preface. The
+  // acceptor answers a good preface with the ack of sequence 0, then closes the link.
+  const hello = frameOf(encodeAck(0));
+  const frame = (batch: Parameters<typeof encodeBatch>[0]): Buffer => frameOf(encodeBatch(batch));
+  const cases: { what: string; bytes: Buffer; hello: boolean }[] = [
+    { what: 'not protobuf', bytes: Buffer.concat([PEER_LINK_PREFACE, frameOf(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3]))]), hello: true },
+    { what: 'unsafe term', bytes: Buffer.concat([PEER_LINK_PREFACE, frame({ sequence: 1, messages: [{ ...encodeMessage(msgApp('x', 'b', 1)), term: '18014398509481984' }] })]), hello: true },
+    { what: 'unknown type', bytes: Buffer.concat([PEER_LINK_PREFACE, frame({ sequence: 1, messages: [{ ...encodeMessage(msgApp('x', 'b', 1)), type: 99 as never }] })]), hello: true },
+    { what: 'bad sequence', bytes: Buffer.concat([PEER_LINK_PREFACE, frame({ sequence: 5, messages: [] })]), hello: true },
+    { what: 'frame too long', bytes: Buffer.concat([PEER_LINK_PREFACE, Buffer.from([0xff, 0xff, 0xff, 0xff])]), hello: true },
+    { what: 'wrong preface', bytes: Buffer.from('QJRAFT9\n'), hello: false },
+  ];
+  const rejectedBefore = b.transport.stats().rejectedInbound;
+  for (const c of cases) {
+    const answer = await exchange(b.port, c.bytes);
+    t.deepEqual(answer, c.hello ? hello : Buffer.alloc(0), c.what);
+  }
+  t.is(b.transport.stats().rejectedInbound - rejectedBefore, cases.length);
   t.deepEqual(b.received, []);
-  t.true(b.transport.stats().rejectedInbound >= 3);
   // Still serving.
   a.transport.send([msgApp('a', 'b', 1)]);
   await waitFor(() => b.received.length === 1, { what: 'message after garbage' });

@@ -3,11 +3,9 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { InstallSnapshotResult as _qjournal_raft_v1_InstallSnapshotResult, InstallSnapshotResult__Output as _qjournal_raft_v1_InstallSnapshotResult__Output } from '../../../qjournal/raft/v1/InstallSnapshotResult.ts';
-import type { MessageBatch as _qjournal_raft_v1_MessageBatch, MessageBatch__Output as _qjournal_raft_v1_MessageBatch__Output } from '../../../qjournal/raft/v1/MessageBatch.ts';
 import type { SnapshotChunk as _qjournal_raft_v1_SnapshotChunk, SnapshotChunk__Output as _qjournal_raft_v1_SnapshotChunk__Output } from '../../../qjournal/raft/v1/SnapshotChunk.ts';
 import type { SnapshotOffsetsRequest as _qjournal_raft_v1_SnapshotOffsetsRequest, SnapshotOffsetsRequest__Output as _qjournal_raft_v1_SnapshotOffsetsRequest__Output } from '../../../qjournal/raft/v1/SnapshotOffsetsRequest.ts';
 import type { SnapshotOffsetsResponse as _qjournal_raft_v1_SnapshotOffsetsResponse, SnapshotOffsetsResponse__Output as _qjournal_raft_v1_SnapshotOffsetsResponse__Output } from '../../../qjournal/raft/v1/SnapshotOffsetsResponse.ts';
-import type { StreamAck as _qjournal_raft_v1_StreamAck, StreamAck__Output as _qjournal_raft_v1_StreamAck__Output } from '../../../qjournal/raft/v1/StreamAck.ts';
 
 export interface RaftTransportClient extends grpc.Client {
   /**
@@ -40,17 +38,6 @@ export interface RaftTransportClient extends grpc.Client {
   snapshotOffsets(argument: _qjournal_raft_v1_SnapshotOffsetsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_qjournal_raft_v1_SnapshotOffsetsResponse__Output>): grpc.ClientUnaryCall;
   snapshotOffsets(argument: _qjournal_raft_v1_SnapshotOffsetsRequest, callback: grpc.requestCallback<_qjournal_raft_v1_SnapshotOffsetsResponse__Output>): grpc.ClientUnaryCall;
   
-  /**
-   * One long-lived ordered stream per direction between two peers: batches in, acks out.
-   */
-  Stream(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_qjournal_raft_v1_MessageBatch, _qjournal_raft_v1_StreamAck__Output>;
-  Stream(options?: grpc.CallOptions): grpc.ClientDuplexStream<_qjournal_raft_v1_MessageBatch, _qjournal_raft_v1_StreamAck__Output>;
-  /**
-   * One long-lived ordered stream per direction between two peers: batches in, acks out.
-   */
-  stream(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_qjournal_raft_v1_MessageBatch, _qjournal_raft_v1_StreamAck__Output>;
-  stream(options?: grpc.CallOptions): grpc.ClientDuplexStream<_qjournal_raft_v1_MessageBatch, _qjournal_raft_v1_StreamAck__Output>;
-  
 }
 
 export interface RaftTransportHandlers extends grpc.UntypedServiceImplementation {
@@ -64,15 +51,9 @@ export interface RaftTransportHandlers extends grpc.UntypedServiceImplementation
    */
   SnapshotOffsets: grpc.handleUnaryCall<_qjournal_raft_v1_SnapshotOffsetsRequest__Output, _qjournal_raft_v1_SnapshotOffsetsResponse>;
   
-  /**
-   * One long-lived ordered stream per direction between two peers: batches in, acks out.
-   */
-  Stream: grpc.handleBidiStreamingCall<_qjournal_raft_v1_MessageBatch__Output, _qjournal_raft_v1_StreamAck>;
-  
 }
 
 export interface RaftTransportDefinition extends grpc.ServiceDefinition {
   InstallSnapshot: MethodDefinition<_qjournal_raft_v1_SnapshotChunk, _qjournal_raft_v1_InstallSnapshotResult, _qjournal_raft_v1_SnapshotChunk__Output, _qjournal_raft_v1_InstallSnapshotResult__Output>
   SnapshotOffsets: MethodDefinition<_qjournal_raft_v1_SnapshotOffsetsRequest, _qjournal_raft_v1_SnapshotOffsetsResponse, _qjournal_raft_v1_SnapshotOffsetsRequest__Output, _qjournal_raft_v1_SnapshotOffsetsResponse__Output>
-  Stream: MethodDefinition<_qjournal_raft_v1_MessageBatch, _qjournal_raft_v1_StreamAck, _qjournal_raft_v1_MessageBatch__Output, _qjournal_raft_v1_StreamAck__Output>
 }
