@@ -137,9 +137,9 @@ const VARINT_FIELD_BYTES_MAX = 11;
 const DELIMITED_FIELD_OVERHEAD_BYTES_MAX = 6;
 
 /**
- * An upper bound of the bytes `m` takes inside a `MessageBatch` (including its own field tag
- * and length), cheap to compute. Batches are cut with it so an encoded batch never exceeds the
- * gRPC message limit. Strings are counted at 3 bytes per UTF-16 unit (UTF-8's worst case).
+ * An upper bound of the bytes `m` takes in a peer link's batch frame (link-codec.ts) and as a
+ * protobuf field (with its tag and length), cheap to compute. Batches are cut with it so a
+ * frame never exceeds messageBytesMax. Strings are counted at 3 bytes per UTF-16 unit (UTF-8's worst case).
  */
 export function messageBytesUpperBound(m: Message): number {
   let bytes =

@@ -16,14 +16,12 @@
 import type { Socket } from 'node:net';
 import type { Message, NodeId } from '../core/types.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
-import { decodeUint64, encodeMessage } from './codec.ts';
-import { decodeAck, dialPeerLink, encodeBatch, FRAME_HEADER_BYTES, FrameDecoder, writeFrame } from './peer-link.ts';
+import { ACK_BYTES, BATCH_HEADER_BYTES, decodeAckFrame, encodeBatchFrame } from './link-codec.ts';
+import { dialPeerLink, FRAME_HEADER_BYTES, FrameDecoder, writePieces } from './peer-link.ts';
 import type { TransportStats } from './stats.ts';
 
-/** Bytes a MessageBatch adds around its messages (the sequence field and the frame header), upper bound. */
-export const BATCH_OVERHEAD_BYTES = 11 + FRAME_HEADER_BYTES;
-/** Longest acknowledgement frame a sender accepts, bytes (a StreamAck is at most 11). */
-const ACK_FRAME_BYTES_MAX = 64;
+/** Bytes a batch frame adds around its messages (length prefix and batch header). */
+export const BATCH_OVERHEAD_BYTES = FRAME_HEADER_BYTES + BATCH_HEADER_BYTES;
 
 /** What became of a message handed to `enqueue`. */
 export type EnqueueResult = 'queued' | 'full' | 'unreachable';
@@ -138,18 +136,21 @@ export class PeerStream {
       this.nextSequence += 1;
       this.inflight.push({ sequence, bytes, sentAt: performance.now() });
       this.inflightBytes += bytes;
-      const payload = encodeBatch({ sequence, messages: taken.map((q) => encodeMessage(q.message)) });
+      const frame = encodeBatchFrame(
+        sequence,
+        taken.map((q) => q.message),
+      );
       this.options.stats.sentMessages += taken.length;
       this.options.stats.sentBatches += 1;
-      this.options.stats.sentBytes += payload.length + FRAME_HEADER_BYTES;
-      if (!writeFrame(socket, payload)) this.writeBlocked = true;
+      this.options.stats.sentBytes += frame.bytes;
+      if (!writePieces(socket, frame.pieces)) this.writeBlocked = true;
     }
     this.armAckTimer();
   }
 
   private dial(): void {
     this.state = 'connecting';
-    const decoder = new FrameDecoder(ACK_FRAME_BYTES_MAX);
+    const decoder = new FrameDecoder(ACK_BYTES);
     const socket = dialPeerLink(this.options.address, this.options.ackTimeoutMs, () => {
       if (socket !== this.socket) return;
       socket.setKeepAlive(true, this.options.keepaliveTimeMs);
@@ -180,7 +181,7 @@ export class PeerStream {
   private onAck(socket: Socket, frame: Buffer): void {
     let sequence: number;
     try {
-      sequence = decodeUint64(decodeAck(frame).sequence, 'ack.sequence');
+      sequence = decodeAckFrame(frame);
     } catch {
       socket.destroy(); // a peer that acknowledges garbage: start the link again
       return;

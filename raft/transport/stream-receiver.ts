@@ -13,10 +13,9 @@
  */
 import type { Socket } from 'node:net';
 import type { Message, NodeId } from '../core/types.ts';
-import { decodeMessage, decodeUint64 } from './codec.ts';
 import { WireFormatError } from './errors.ts';
-import type { MessageBatch__Output } from './generated/qjournal/raft/v1/MessageBatch.ts';
-import { decodeBatch, encodeAck, FrameDecoder, PEER_LINK_PREFACE, writeFrame } from './peer-link.ts';
+import { decodeBatchFrame, encodeAckFrame } from './link-codec.ts';
+import { FrameDecoder, PEER_LINK_PREFACE, writeFrame } from './peer-link.ts';
 import type { TransportStats } from './stats.ts';
 
 /** Entry bytes received since the last acknowledgement that make the next one go at once. */
@@ -82,15 +81,15 @@ export class StreamReceiver {
       unackedBytes = 0;
       ackedSequence = ackSequence;
       stats.sentAcks += 1;
-      writeFrame(socket, encodeAck(ackSequence));
+      writeFrame(socket, encodeAckFrame(ackSequence));
     };
     const onFrame = (frame: Buffer): void => {
       let accepted: Message[];
       try {
-        const batch = decodeBatch(frame);
-        const sequence = decodeUint64(batch.sequence, 'batch.sequence');
+        const batch = decodeBatchFrame(frame);
+        const sequence = batch.sequence;
         if (sequence !== expectedSequence) throw new WireFormatError('batch.sequence', `expected ${expectedSequence}, got ${sequence}`);
-        accepted = this.check(batch);
+        accepted = this.check(batch.messages);
         expectedSequence += 1;
         ackSequence = sequence;
       } catch {
@@ -121,7 +120,7 @@ export class StreamReceiver {
         prefaceLeft -= n;
         chunk = chunk.subarray(n);
         // The link is taken: say so at once (the sender resets its reconnect backoff).
-        if (prefaceLeft === 0) writeFrame(socket, encodeAck(0));
+        if (prefaceLeft === 0) writeFrame(socket, encodeAckFrame(0));
         if (chunk.length === 0) return;
       }
       stats.receivedBytes += chunk.length;
@@ -158,11 +157,8 @@ export class StreamReceiver {
     this.sockets.clear();
   }
 
-  /** Decode every message of the batch; keep those of our group addressed to us. */
-  private check(batch: MessageBatch__Output): Message[] {
-    const wireMessages: unknown = batch.messages;
-    if (!Array.isArray(wireMessages)) throw new WireFormatError('batch.messages', 'not a list');
-    const decoded = (wireMessages as MessageBatch__Output['messages']).map((w, i) => decodeMessage(w, `batch.messages[${i}]`));
+  /** Keep the messages of our group addressed to us; a MsgSnap is a protocol error. */
+  private check(decoded: readonly Message[]): Message[] {
     const accepted: Message[] = [];
     for (const m of decoded) {
       if (m.type === 'MsgSnap') throw new WireFormatError('message.type', 'MsgSnap travels by InstallSnapshot only');

@@ -4,6 +4,8 @@ import type { Entry, Message, MessageType, Snapshot } from '../../raft/core/type
 import { decodeMessage, encodeMessage, messageBytesUpperBound, decodeSnapshotFiles } from '../../raft/transport/codec.ts';
 import { WireFormatError } from '../../raft/transport/errors.ts';
 import { BATCH_OVERHEAD_BYTES } from '../../raft/transport/peer-stream.ts';
+import { decodeAckFrame, decodeBatchFrame, encodeAckFrame, encodeBatchFrame, ZERO_COPY_DATA_BYTES_MIN } from '../../raft/transport/link-codec.ts';
+import { FRAME_HEADER_BYTES } from '../../raft/transport/peer-link.ts';
 import { raftV1 } from '../../raft/transport/proto.ts';
 import { message } from './harness.ts';
 
@@ -70,11 +72,11 @@ test('codec - every message survives encode, protobuf bytes, decode', (t) => {
   );
 });
 
-test('codec - messageBytesUpperBound bounds the encoded batch', (t) => {
+test('codec - messageBytesUpperBound bounds the protobuf message with its field tag and length', (t) => {
   fc.assert(
     fc.property(anyMessage, (m) => {
-      const encoded = raftV1.MessageBatch.serialize({ sequence: Number.MAX_SAFE_INTEGER, messages: [encodeMessage(m)] });
-      return encoded.length <= BATCH_OVERHEAD_BYTES + messageBytesUpperBound(m);
+      const encoded = raftV1.Message.serialize(encodeMessage(m));
+      return encoded.length + 6 <= messageBytesUpperBound(m);
     }),
     { numRuns: 300 },
   );
@@ -113,4 +115,83 @@ test('codec - snapshot manifests need unique relative paths and safe sizes', (t)
   t.throws(() => decodeSnapshotFiles([ok[0], ok[0]], 'files'), { message: /duplicate/ });
   t.throws(() => decodeSnapshotFiles([{ name: 'a', bytes: 2 ** 53, crc32c: 1 }], 'files'), { message: /bytes/ });
   t.throws(() => decodeSnapshotFiles([{ name: 'a', bytes: 1, crc32c: -1 }], 'files'), { message: /crc32c/ });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The peer link's frames (link-codec.ts).
+
+/** Entries, some long enough to be sent from their own buffer (a separate writev piece). */
+const linkEntry: fc.Arbitrary<Entry> = fc.record({
+  term: uint,
+  index: uint,
+  type: fc.constantFrom('normal' as const, 'confChange' as const),
+  data: fc.oneof({ weight: 4, arbitrary: bytes }, { weight: 1, arbitrary: fc.uint8Array({ minLength: ZERO_COPY_DATA_BYTES_MIN, maxLength: ZERO_COPY_DATA_BYTES_MIN + 300 }) }),
+});
+const linkMessage: fc.Arbitrary<Message> = anyMessage
+  .filter((m) => m.type !== 'MsgSnap')
+  .chain((m) => fc.array(linkEntry, { maxLength: 4 }).map((entries) => ({ ...m, entries, commitOnly: m.commitOnly && entries.length === 0 })));
+
+function frameOf(sequence: number, messages: Message[]): { frame: Buffer; pieces: number; bytes: number } {
+  const { pieces, bytes } = encodeBatchFrame(sequence, messages);
+  return { frame: Buffer.concat(pieces), pieces: pieces.length, bytes };
+}
+
+test('link codec - every message but MsgSnap survives a batch frame; the frame stays within the batch bound', (t) => {
+  fc.assert(
+    fc.property(uint, fc.array(linkMessage, { maxLength: 5 }), (sequence, messages) => {
+      const { frame, bytes } = frameOf(sequence, messages);
+      t.is(bytes, frame.length);
+      t.is(frame.readUInt32LE(0), frame.length - FRAME_HEADER_BYTES);
+      const back = decodeBatchFrame(frame.subarray(FRAME_HEADER_BYTES));
+      t.is(back.sequence, sequence);
+      t.deepEqual(back.messages.map(plain), messages.map(plain));
+      t.true(frame.length <= BATCH_OVERHEAD_BYTES + messages.reduce((sum, m) => sum + messageBytesUpperBound(m), 0));
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('link codec - large entry data go out as their own buffers, not copies', (t) => {
+  const data = new Uint8Array(ZERO_COPY_DATA_BYTES_MIN);
+  const small = new Uint8Array(100);
+  const m = message({ type: 'MsgApp', from: 'a', to: 'b', entries: [{ term: 1, index: 1, type: 'normal', data }, { term: 1, index: 2, type: 'normal', data: small }] });
+  const { pieces } = encodeBatchFrame(1, [m]);
+  t.is(pieces.length, 3);
+  t.is(pieces[1], data, 'the entry buffer itself');
+  t.false(pieces.includes(small), 'small data are copied into the header piece');
+  t.throws(() => encodeBatchFrame(1, [message({ type: 'MsgSnap', from: 'a', to: 'b', snapshot: { meta: { index: 1, term: 1, confState: { voters: [], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false } }, data: small } })]));
+});
+
+test('link codec - a damaged or cut frame is refused with WireFormatError, never another error', (t) => {
+  let refused = 0;
+  fc.assert(
+    fc.property(
+      fc.array(linkMessage, { minLength: 1, maxLength: 3 }),
+      fc.array(fc.record({ at: fc.nat(), value: fc.nat(255) }), { minLength: 1, maxLength: 4 }),
+      fc.nat(),
+      (messages, damage, cut) => {
+        const payload = Buffer.from(frameOf(1, messages).frame.subarray(FRAME_HEADER_BYTES));
+        for (const d of damage) payload[d.at % payload.length] = d.value;
+        for (const candidate of [payload, payload.subarray(0, cut % payload.length), Buffer.concat([payload, Buffer.from([0])])]) {
+          try {
+            decodeBatchFrame(candidate);
+          } catch (error) {
+            if (!(error instanceof WireFormatError)) throw error;
+            refused += 1;
+          }
+        }
+      },
+    ),
+    { numRuns: 500 },
+  );
+  t.true(refused >= 1000, `${refused} of 1500 refused`); // every cut and every extended frame at least
+});
+
+test('link codec - acknowledgements: safe sequences only, exact length', (t) => {
+  t.is(decodeAckFrame(encodeAckFrame(0)), 0);
+  t.is(decodeAckFrame(encodeAckFrame(Number.MAX_SAFE_INTEGER)), Number.MAX_SAFE_INTEGER);
+  t.throws(() => decodeAckFrame(encodeAckFrame(2 ** 53)), { instanceOf: WireFormatError });
+  t.throws(() => decodeAckFrame(encodeAckFrame(-1)), { instanceOf: WireFormatError });
+  t.throws(() => decodeAckFrame(encodeAckFrame(0.5)), { instanceOf: WireFormatError });
+  t.throws(() => decodeAckFrame(Buffer.alloc(7)), { instanceOf: WireFormatError });
 });

@@ -2,8 +2,8 @@ import test from 'ava';
 import * as grpc from '@grpc/grpc-js';
 import type { Socket } from 'node:net';
 import { ConnectProxy, FaultNetwork, FaultProxy } from '../../chaos/fault-proxy.ts';
-import { encodeMessage } from '../../raft/transport/codec.ts';
-import { decodeAck, dialPeerLink, encodeBatch, FRAME_HEADER_BYTES, FrameDecoder, proxyFor, writeFrame } from '../../raft/transport/peer-link.ts';
+import { decodeAckFrame, encodeBatchFrame } from '../../raft/transport/link-codec.ts';
+import { dialPeerLink, FRAME_HEADER_BYTES, FrameDecoder, proxyFor, writePieces } from '../../raft/transport/peer-link.ts';
 import { WireFormatError } from '../../raft/transport/errors.ts';
 import { waitFor } from '../support/wait.ts';
 import { connectAll, msgApp, pseudoRandomBytes, startNode, type TestNode } from './harness.ts';
@@ -20,7 +20,7 @@ test.after.always(async () => {
 
 function frameOf(payload: Uint8Array): Buffer {
   const header = Buffer.alloc(FRAME_HEADER_BYTES);
-  header.writeUInt32BE(payload.length);
+  header.writeUInt32LE(payload.length);
   return Buffer.concat([header, payload]);
 }
 
@@ -67,7 +67,7 @@ function dialAndGreet(address: string, env: NodeJS.ProcessEnv): Promise<Socket> 
     const decoder = new FrameDecoder(64);
     const socket: Socket = dialPeerLink(address, 5000, () => {
       socket.on('data', (chunk: Buffer) => {
-        for (const frame of decoder.push(chunk)) if (decodeAck(frame).sequence === 0) resolve(socket);
+        for (const frame of decoder.push(chunk)) if (decodeAckFrame(frame) === 0) resolve(socket);
       });
     }, env);
     socket.on('error', () => {});
@@ -85,7 +85,7 @@ test('peer link - dialled through an HTTP CONNECT proxy, and refused when the pr
   const env = { grpc_proxy: proxy.url };
   const socket = await dialAndGreet(b.address, env);
   t.is(network.stats.connectionsAccepted, 1, 'the link went through the proxy');
-  writeFrame(socket, encodeBatch({ sequence: 1, messages: [encodeMessage(msgApp('a', 'b', 7))] }));
+  writePieces(socket, encodeBatchFrame(1, [msgApp('a', 'b', 7)]).pieces);
   await waitFor(() => b.received.length === 1, { what: 'the batch through the tunnel' });
   t.is(b.received[0]!.entries[0]!.index, 7);
   socket.destroy();

@@ -7,7 +7,6 @@ import type { FileChunk as _qjournal_raft_v1_FileChunk, FileChunk__Output as _qj
 import type { FileOffset as _qjournal_raft_v1_FileOffset, FileOffset__Output as _qjournal_raft_v1_FileOffset__Output } from './qjournal/raft/v1/FileOffset.ts';
 import type { InstallSnapshotResult as _qjournal_raft_v1_InstallSnapshotResult, InstallSnapshotResult__Output as _qjournal_raft_v1_InstallSnapshotResult__Output } from './qjournal/raft/v1/InstallSnapshotResult.ts';
 import type { Message as _qjournal_raft_v1_Message, Message__Output as _qjournal_raft_v1_Message__Output } from './qjournal/raft/v1/Message.ts';
-import type { MessageBatch as _qjournal_raft_v1_MessageBatch, MessageBatch__Output as _qjournal_raft_v1_MessageBatch__Output } from './qjournal/raft/v1/MessageBatch.ts';
 import type { RaftTransportClient as _qjournal_raft_v1_RaftTransportClient, RaftTransportDefinition as _qjournal_raft_v1_RaftTransportDefinition } from './qjournal/raft/v1/RaftTransport.ts';
 import type { Snapshot as _qjournal_raft_v1_Snapshot, Snapshot__Output as _qjournal_raft_v1_Snapshot__Output } from './qjournal/raft/v1/Snapshot.ts';
 import type { SnapshotChunk as _qjournal_raft_v1_SnapshotChunk, SnapshotChunk__Output as _qjournal_raft_v1_SnapshotChunk__Output } from './qjournal/raft/v1/SnapshotChunk.ts';
@@ -16,7 +15,6 @@ import type { SnapshotHeader as _qjournal_raft_v1_SnapshotHeader, SnapshotHeader
 import type { SnapshotMeta as _qjournal_raft_v1_SnapshotMeta, SnapshotMeta__Output as _qjournal_raft_v1_SnapshotMeta__Output } from './qjournal/raft/v1/SnapshotMeta.ts';
 import type { SnapshotOffsetsRequest as _qjournal_raft_v1_SnapshotOffsetsRequest, SnapshotOffsetsRequest__Output as _qjournal_raft_v1_SnapshotOffsetsRequest__Output } from './qjournal/raft/v1/SnapshotOffsetsRequest.ts';
 import type { SnapshotOffsetsResponse as _qjournal_raft_v1_SnapshotOffsetsResponse, SnapshotOffsetsResponse__Output as _qjournal_raft_v1_SnapshotOffsetsResponse__Output } from './qjournal/raft/v1/SnapshotOffsetsResponse.ts';
-import type { StreamAck as _qjournal_raft_v1_StreamAck, StreamAck__Output as _qjournal_raft_v1_StreamAck__Output } from './qjournal/raft/v1/StreamAck.ts';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -33,7 +31,6 @@ export interface ProtoGrpcType {
         FileOffset: MessageTypeDefinition<_qjournal_raft_v1_FileOffset, _qjournal_raft_v1_FileOffset__Output>
         InstallSnapshotResult: MessageTypeDefinition<_qjournal_raft_v1_InstallSnapshotResult, _qjournal_raft_v1_InstallSnapshotResult__Output>
         Message: MessageTypeDefinition<_qjournal_raft_v1_Message, _qjournal_raft_v1_Message__Output>
-        MessageBatch: MessageTypeDefinition<_qjournal_raft_v1_MessageBatch, _qjournal_raft_v1_MessageBatch__Output>
         MessageType: EnumTypeDefinition
         RaftTransport: SubtypeConstructor<typeof grpc.Client, _qjournal_raft_v1_RaftTransportClient> & { service: _qjournal_raft_v1_RaftTransportDefinition }
         Snapshot: MessageTypeDefinition<_qjournal_raft_v1_Snapshot, _qjournal_raft_v1_Snapshot__Output>
@@ -43,7 +40,6 @@ export interface ProtoGrpcType {
         SnapshotMeta: MessageTypeDefinition<_qjournal_raft_v1_SnapshotMeta, _qjournal_raft_v1_SnapshotMeta__Output>
         SnapshotOffsetsRequest: MessageTypeDefinition<_qjournal_raft_v1_SnapshotOffsetsRequest, _qjournal_raft_v1_SnapshotOffsetsRequest__Output>
         SnapshotOffsetsResponse: MessageTypeDefinition<_qjournal_raft_v1_SnapshotOffsetsResponse, _qjournal_raft_v1_SnapshotOffsetsResponse__Output>
-        StreamAck: MessageTypeDefinition<_qjournal_raft_v1_StreamAck, _qjournal_raft_v1_StreamAck__Output>
       }
     }
   }
