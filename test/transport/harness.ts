@@ -18,6 +18,7 @@ import {
   type SnapshotReceiveLike,
   type SnapshotSinkLike,
 } from '../../raft/transport/index.ts';
+import { FRAME_HEADER_BYTES } from '../../raft/transport/peer-link.ts';
 
 export const GROUP = 'g1';
 
@@ -215,6 +216,29 @@ export async function startNode(id: NodeId, options: StartNodeOptions = {}): Pro
       await shared.close();
     },
   };
+}
+
+/**
+ * A startNode whose nodes are all stopped once the file's tests are done: `register` receives
+ * the function that stops them (`(stopAll) => test.after.always(stopAll)`).
+ */
+export function startTrackedNodes(register: (stopAll: () => Promise<void>) => void): typeof startNode {
+  const nodes: TestNode[] = [];
+  register(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+  });
+  return async (...args) => {
+    const n = await startNode(...args);
+    nodes.push(n);
+    return n;
+  };
+}
+
+/** A peer-link frame holding `payload` (its length prefix, then the payload). */
+export function linkFrame(payload: Uint8Array): Buffer {
+  const header = Buffer.alloc(FRAME_HEADER_BYTES);
+  header.writeUInt32LE(payload.length);
+  return Buffer.concat([header, payload]);
 }
 
 /** Make every node a peer of every other. */

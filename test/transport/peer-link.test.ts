@@ -3,30 +3,16 @@ import * as grpc from '@grpc/grpc-js';
 import type { Socket } from 'node:net';
 import { ConnectProxy, FaultNetwork, FaultProxy } from '../../chaos/fault-proxy.ts';
 import { decodeAckFrame, encodeBatchFrame } from '../../raft/transport/link-codec.ts';
-import { dialPeerLink, FRAME_HEADER_BYTES, FrameDecoder, proxyFor, writePieces } from '../../raft/transport/peer-link.ts';
+import { dialPeerLink, FrameDecoder, proxyFor, writePieces } from '../../raft/transport/peer-link.ts';
 import { WireFormatError } from '../../raft/transport/errors.ts';
 import { waitFor } from '../support/wait.ts';
-import { connectAll, msgApp, pseudoRandomBytes, startNode, type TestNode } from './harness.ts';
+import { connectAll, msgApp, pseudoRandomBytes, linkFrame, startTrackedNodes } from './harness.ts';
 
-const nodes: TestNode[] = [];
-async function node(...args: Parameters<typeof startNode>): Promise<TestNode> {
-  const n = await startNode(...args);
-  nodes.push(n);
-  return n;
-}
-test.after.always(async () => {
-  await Promise.all(nodes.map((n) => n.stop()));
-});
-
-function frameOf(payload: Uint8Array): Buffer {
-  const header = Buffer.alloc(FRAME_HEADER_BYTES);
-  header.writeUInt32LE(payload.length);
-  return Buffer.concat([header, payload]);
-}
+const node = startTrackedNodes((stopAll) => test.after.always(stopAll));
 
 test('peer link - frames cut at every byte boundary come out whole and in order; a long length is refused before buffering', (t) => {
   const payloads = [pseudoRandomBytes(300, 1), Buffer.alloc(0), pseudoRandomBytes(1, 2), pseudoRandomBytes(1000, 3)];
-  const stream = Buffer.concat(payloads.map((p) => frameOf(p)));
+  const stream = Buffer.concat(payloads.map((p) => linkFrame(p)));
   for (let cut = 0; cut <= stream.length; cut += 7) {
     const decoder = new FrameDecoder(1000);
     const frames = [...decoder.push(stream.subarray(0, cut)), ...decoder.push(stream.subarray(cut))];
@@ -44,7 +30,7 @@ test('peer link - frames cut at every byte boundary come out whole and in order;
   t.is(frames.length, payloads.length);
   t.deepEqual(Buffer.concat(frames), Buffer.concat(payloads.map((p) => Buffer.from(p))));
   const small = new FrameDecoder(999);
-  t.throws(() => small.push(frameOf(pseudoRandomBytes(1000, 4)).subarray(0, 5)), { instanceOf: WireFormatError });
+  t.throws(() => small.push(linkFrame(pseudoRandomBytes(1000, 4)).subarray(0, 5)), { instanceOf: WireFormatError });
 });
 
 test('peer link - the proxy comes from the environment as for grpc-js', (t) => {

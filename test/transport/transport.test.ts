@@ -5,25 +5,10 @@ import { waitFor } from '../support/wait.ts';
 import { encodeAckFrame, encodeBatchFrame } from '../../raft/transport/link-codec.ts';
 import { FRAME_HEADER_BYTES, PEER_LINK_PREFACE } from '../../raft/transport/peer-link.ts';
 import type { Message } from '../../raft/core/types.ts';
-import { connectAll, GROUP, message, msgApp, pseudoRandomBytes, startNode, type TestNode } from './harness.ts';
+import { connectAll, GROUP, message, msgApp, pseudoRandomBytes, startNode, linkFrame, startTrackedNodes } from './harness.ts';
 import { ACK_BYTES_MIN, ACK_DELAY_MS } from '../../raft/transport/stream-receiver.ts';
 
-const nodes: TestNode[] = [];
-async function node(...args: Parameters<typeof startNode>): Promise<TestNode> {
-  const n = await startNode(...args);
-  nodes.push(n);
-  return n;
-}
-test.after.always(async () => {
-  await Promise.all(nodes.map((n) => n.stop()));
-});
-
-/** A peer-link frame holding `payload`. */
-function frameOf(payload: Uint8Array): Buffer {
-  const header = Buffer.alloc(FRAME_HEADER_BYTES);
-  header.writeUInt32LE(payload.length);
-  return Buffer.concat([header, payload]);
-}
+const node = startTrackedNodes((stopAll) => test.after.always(stopAll));
 
 /** Connect to `port`, write `bytes`, and collect what comes back until the server closes the connection. */
 function exchange(port: number, bytes: Buffer): Promise<Buffer> {
@@ -187,12 +172,12 @@ test('transport - garbage on the port and malformed requests get errors, the ser
   // Peer links: after the preface, a frame that is not protobuf, frames with well-formed but
   // invalid fields, a batch out of sequence, a frame longer than allowed, a wrong preface. The
   // acceptor answers a good preface with the ack of sequence 0, then closes the link.
-  const hello = frameOf(encodeAckFrame(0));
+  const hello = linkFrame(encodeAckFrame(0));
   const frame = (sequence: number, messages: Message[]): Buffer => Buffer.concat(encodeBatchFrame(sequence, messages).pieces);
   const unknownType = frame(1, [msgApp('x', 'b', 1)]);
   unknownType[FRAME_HEADER_BYTES + 13] = 99; // the first message's type byte
   const cases: { what: string; bytes: Buffer; hello: boolean }[] = [
-    { what: 'not a batch', bytes: Buffer.concat([PEER_LINK_PREFACE, frameOf(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3]))]), hello: true },
+    { what: 'not a batch', bytes: Buffer.concat([PEER_LINK_PREFACE, linkFrame(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3]))]), hello: true },
     { what: 'unsafe term', bytes: Buffer.concat([PEER_LINK_PREFACE, frame(1, [{ ...msgApp('x', 'b', 1), term: 2 ** 54 }])]), hello: true },
     { what: 'unknown type', bytes: Buffer.concat([PEER_LINK_PREFACE, unknownType]), hello: true },
     { what: 'bad sequence', bytes: Buffer.concat([PEER_LINK_PREFACE, frame(5, [])]), hello: true },
