@@ -151,23 +151,31 @@ export class PeerStream {
   private dial(): void {
     this.state = 'connecting';
     const decoder = new FrameDecoder(ACK_BYTES);
-    const socket = dialPeerLink(this.options.address, this.options.ackTimeoutMs, () => {
-      if (socket !== this.socket) return;
-      socket.setKeepAlive(true, this.options.keepaliveTimeMs);
-      socket.on('data', (chunk: Buffer) => {
+    let socket: Socket;
+    try {
+      socket = dialPeerLink(this.options.address, this.options.ackTimeoutMs, () => {
         if (socket !== this.socket) return;
-        let frames: Buffer[];
-        try {
-          frames = decoder.push(chunk);
-        } catch {
-          socket.destroy(); // a peer that answers garbage: start the link again
-          return;
-        }
-        for (const frame of frames) this.onAck(socket, frame);
+        socket.setKeepAlive(true, this.options.keepaliveTimeMs);
+        socket.on('data', (chunk: Buffer) => {
+          if (socket !== this.socket) return;
+          let frames: Buffer[];
+          try {
+            frames = decoder.push(chunk);
+          } catch {
+            socket.destroy(); // a peer that answers garbage: start the link again
+            return;
+          }
+          for (const frame of frames) this.onAck(socket, frame);
+        });
+        this.state = 'open';
+        this.flush();
       });
-      this.state = 'open';
-      this.flush();
-    });
+    } catch {
+      // An address that cannot be dialled at all (not host:port): broken like a refused link,
+      // and tried again after the backoff.
+      this.linkBroken();
+      return;
+    }
     this.socket = socket;
     socket.on('drain', () => {
       if (socket !== this.socket) return;
@@ -217,7 +225,11 @@ export class PeerStream {
   }
 
   private onClose(socket: Socket): void {
-    if (socket !== this.socket) return;
+    if (socket === this.socket) this.linkBroken();
+  }
+
+  /** The link broke (or could not be dialled): drop what is queued, back off, report. */
+  private linkBroken(): void {
     const dropped = this.queue.length;
     this.resetLink();
     if (this.state === 'closed') return;

@@ -123,3 +123,11 @@ test('peer link - a path that goes silent breaks the link after the ack timeout;
   );
   t.pass();
 });
+
+test('peer link - an address that cannot be dialled is reported unreachable, not thrown', async (t) => {
+  const a = await node('a');
+  a.transport.setPeer('b', 'no port here');
+  a.transport.send([msgApp('a', 'b', 1)]);
+  await waitFor(() => a.unreachable.includes('b'), { what: 'b reported unreachable' });
+  t.true(a.transport.stats().streamFailures >= 1);
+});
