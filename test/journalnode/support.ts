@@ -22,11 +22,15 @@ import type { JournalCluster } from '../support/cluster.ts';
 export const namespace: NamespaceInfo = { nsId: 'ns-1', clusterId: 'cluster-1', blockPoolId: 'bp-1', layoutVersion: -66 };
 
 /** A client per address, with the protocol's message limits both ways. */
-export function qjournalClient(address: string): QJournalClient {
+export function qjournalClient(address: string, options: { ownConnection?: boolean } = {}): QJournalClient {
   const { QJournal } = loadJournalProtocol().qjournal.v1;
   return new QJournal(address, grpc.credentials.createInsecure(), {
     'grpc.max_receive_message_length': grpcMessageBytesMax,
     'grpc.max_send_message_length': grpcMessageBytesMax,
+    // grpc-js shares a connection (subchannel) among the clients of a process with the same
+    // address and options, with its reconnect backoff: a new client of a node that was down
+    // fails at once (UNAVAILABLE) until the shared backoff ends, unless it has its own.
+    ...(options.ownConnection === true ? { 'grpc.use_local_subchannel_pool': 1 } : {}),
   });
 }
 
