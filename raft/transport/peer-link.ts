@@ -16,10 +16,10 @@
  *
  * Dialing honours the environment's HTTP CONNECT proxy the way grpc-js does for the gRPC links
  * (`grpc_proxy`, else `https_proxy`, else `http_proxy`, an `http:` URL; `no_grpc_proxy`, else
- * `no_proxy`, a comma-separated list of host names, `*` for all), so one proxy setting covers
- * every connection a node opens.
+ * `no_proxy`, a comma-separated list of host-name suffixes and IPv4 CIDR ranges), so one proxy
+ * setting covers every connection a node opens.
  */
-import { connect, type Socket } from 'node:net';
+import { connect, isIPv4, type Socket } from 'node:net';
 import { WireFormatError } from './errors.ts';
 
 /** The first bytes of a peer link. Its first byte is never that of HTTP/2's preface ('P'). */
@@ -134,8 +134,24 @@ export function proxyFor(host: string, env: NodeJS.ProcessEnv = process.env): { 
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  if (noProxy.includes('*') || noProxy.includes(host)) return null;
+  if (noProxy.some((entry) => noProxyMatches(entry, host))) return null;
   return { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port === '' ? 80 : Number(url.port) };
+}
+
+/** grpc-js's no-proxy rule: an IPv4 CIDR range holding `host`, or a suffix of `host`. */
+function noProxyMatches(entry: string, host: string): boolean {
+  const cidr = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(entry);
+  if (cidr !== null && isIPv4(host) && isIPv4(cidr[1]!)) {
+    const prefix = Number(cidr[2]);
+    if (prefix > 32) return false;
+    const mask = prefix === 0 ? 0 : (-1 << (32 - prefix)) >>> 0;
+    return ((ipv4ToInt(host) & mask) >>> 0) === ((ipv4ToInt(cidr[1]!) & mask) >>> 0);
+  }
+  return host.endsWith(entry);
+}
+
+function ipv4ToInt(ip: string): number {
+  return ip.split('.').reduce((acc, octet) => ((acc << 8) | Number(octet)) >>> 0, 0);
 }
 
 /** Split `host:port` (IPv6 in brackets). */

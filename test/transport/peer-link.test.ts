@@ -40,9 +40,17 @@ test('peer link - the proxy comes from the environment as for grpc-js', (t) => {
   t.deepEqual(proxyFor('10.0.0.1', { http_proxy: 'http://[::1]:8080' }), { host: '::1', port: 8080 });
   t.is(proxyFor('10.0.0.1', { grpc_proxy: 'https://127.0.0.1:3128' }), null, 'only http: proxies');
   t.is(proxyFor('10.0.0.1', { grpc_proxy: 'not a url' }), null);
-  t.is(proxyFor('10.0.0.1', { grpc_proxy: 'http://127.0.0.1:3128', no_grpc_proxy: 'a, 10.0.0.1' }), null);
-  t.is(proxyFor('10.0.0.1', { grpc_proxy: 'http://127.0.0.1:3128', no_proxy: '*' }), null);
-  t.not(proxyFor('10.0.0.1', { grpc_proxy: 'http://127.0.0.1:3128', no_proxy: '10.0.0.2' }), null);
+  const proxied = (host: string, noProxy: string): boolean => proxyFor(host, { grpc_proxy: 'http://127.0.0.1:3128', no_grpc_proxy: noProxy }) !== null;
+  t.false(proxied('10.0.0.1', 'a, 10.0.0.1'));
+  t.true(proxied('10.0.0.1', '10.0.0.2'));
+  t.false(proxied('jn1.example.org', '.example.org'), 'a suffix');
+  t.true(proxied('jn1.example.com', '.example.org'));
+  t.false(proxied('10.1.2.3', '10.0.0.0/8'), 'an IPv4 range');
+  t.true(proxied('11.1.2.3', '10.0.0.0/8'));
+  t.false(proxied('192.168.7.9', '192.168.7.0/24'));
+  t.true(proxied('192.168.8.9', '192.168.7.0/24'));
+  t.false(proxied('1.2.3.4', '0.0.0.0/0'));
+  t.is(proxyFor('10.0.0.1', { grpc_proxy: 'http://127.0.0.1:3128', no_proxy: '10.0.0.1' }), null, 'no_proxy when no_grpc_proxy is unset');
   // An empty grpc_proxy falls through to the next variable, as in grpc-js.
   t.deepEqual(proxyFor('h', { grpc_proxy: '', http_proxy: 'http://127.0.0.1:9' }), { host: '127.0.0.1', port: 9 });
 });
