@@ -25,8 +25,10 @@ export interface TransportStats {
   droppedWrongGroup: number;
   /** Inbound messages dropped because they are addressed to another node. */
   droppedWrongRecipient: number;
-  /** Inbound calls refused for malformed or oversized data (the peer got an error status). */
+  /** Inbound calls and links refused for malformed or oversized data, or over INBOUND_LINKS_MAX. */
   rejectedInbound: number;
+  /** Inbound links closed because a newer link of the same sender delivered. */
+  replacedInbound: number;
   /** Outbound streams that ended with an error. */
   streamFailures: number;
   snapshotsSent: number;
@@ -56,6 +58,7 @@ export function newTransportStats(): TransportStats {
     droppedWrongGroup: 0,
     droppedWrongRecipient: 0,
     rejectedInbound: 0,
+    replacedInbound: 0,
     streamFailures: 0,
     snapshotsSent: 0,
     snapshotSendFailures: 0,

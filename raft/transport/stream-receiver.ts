@@ -41,6 +41,8 @@ export interface StreamReceiverOptions {
 
 export class StreamReceiver {
   private readonly sockets = new Set<Socket>();
+  /** The live link of each sender. */
+  private readonly linkOf = new Map<NodeId, Socket>();
   private closed = false;
 
   constructor(private readonly options: StreamReceiverOptions) {}
@@ -60,6 +62,8 @@ export class StreamReceiver {
     const stats = this.options.stats;
     const decoder = new FrameDecoder(this.options.frameBytesMax);
     let prefaceLeft = PEER_LINK_PREFACE.length;
+    /** The node this link carries messages from (the `from` of its first message; all must match). */
+    let sender: NodeId | undefined;
     let expectedSequence = 1;
     let failed = false;
     let ackSequence = 0;
@@ -89,6 +93,10 @@ export class StreamReceiver {
         const batch = decodeBatchFrame(frame);
         const sequence = batch.sequence;
         if (sequence !== expectedSequence) throw new WireFormatError('batch.sequence', `expected ${expectedSequence}, got ${sequence}`);
+        for (const m of batch.messages) {
+          if (sender === undefined) sender = this.takeSender(m.from, socket);
+          else if (m.from !== sender) throw new WireFormatError('message.from', `${m.from} on the link of ${sender}`);
+        }
         accepted = this.check(batch.messages);
         expectedSequence += 1;
         ackSequence = sequence;
@@ -145,9 +153,27 @@ export class StreamReceiver {
       if (ackImmediate !== undefined) clearImmediate(ackImmediate);
       if (ackTimer !== undefined) clearTimeout(ackTimer);
       this.sockets.delete(socket);
+      if (sender !== undefined && this.linkOf.get(sender) === socket) this.linkOf.delete(sender);
     });
     if (head.length > 0) onData(head);
     socket.resume();
+  }
+
+  /**
+   * `socket` now carries `sender`'s messages: an older link of the same sender is closed. A
+   * sender dials again only once it gave its last link up, so the older one is dead, perhaps
+   * without its close having reached us (a silent path): without this, such links would stay
+   * open until TCP keepalive gave up on them, minutes later, and count against
+   * INBOUND_LINKS_MAX meanwhile.
+   */
+  private takeSender(sender: NodeId, socket: Socket): NodeId {
+    const previous = this.linkOf.get(sender);
+    if (previous !== undefined && previous !== socket) {
+      this.options.stats.replacedInbound += 1;
+      previous.destroy();
+    }
+    this.linkOf.set(sender, socket);
+    return sender;
   }
 
   /** Close every inbound link and refuse new ones. */
@@ -155,6 +181,7 @@ export class StreamReceiver {
     this.closed = true;
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
+    this.linkOf.clear();
   }
 
   /** Keep the messages of our group addressed to us; a MsgSnap is a protocol error. */

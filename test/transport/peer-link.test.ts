@@ -1,9 +1,9 @@
 import test from 'ava';
 import * as grpc from '@grpc/grpc-js';
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { ConnectProxy, FaultNetwork, FaultProxy } from '../../chaos/fault-proxy.ts';
 import { decodeAckFrame, encodeBatchFrame } from '../../raft/transport/link-codec.ts';
-import { dialPeerLink, FrameDecoder, proxyFor, writePieces } from '../../raft/transport/peer-link.ts';
+import { dialPeerLink, FrameDecoder, PEER_LINK_PREFACE, proxyFor, writePieces } from '../../raft/transport/peer-link.ts';
 import { WireFormatError } from '../../raft/transport/errors.ts';
 import { waitFor } from '../support/wait.ts';
 import { connectAll, msgApp, pseudoRandomBytes, linkFrame, startTrackedNodes } from './harness.ts';
@@ -138,4 +138,44 @@ test('peer link - an address that cannot be dialled is reported unreachable, not
   a.transport.send([msgApp('a', 'b', 1)]);
   await waitFor(() => a.unreachable.includes('b'), { what: 'b reported unreachable' });
   t.true(a.transport.stats().streamFailures >= 1);
+});
+
+/** A raw peer link to `port`: preface written; resolves once connected. */
+function rawLink(port: number): Promise<{ socket: Socket; closed: Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(PEER_LINK_PREFACE);
+      resolve({ socket, closed });
+    });
+    socket.on('data', () => {});
+    socket.on('error', () => {});
+    const closed = new Promise<void>((done) => socket.on('close', () => done()));
+    socket.once('error', reject);
+  });
+}
+
+test('peer link - a newer link of the same sender replaces the older one; one link speaks for one sender', async (t) => {
+  const b = await node('b');
+  const first = await rawLink(b.port);
+  writePieces(first.socket, encodeBatchFrame(1, [msgApp('a', 'b', 1)]).pieces);
+  await waitFor(() => b.received.length === 1, { what: 'the first link delivers' });
+  // The sender gave the first link up without its close reaching b (a silent path), then dialled again.
+  const second = await rawLink(b.port);
+  writePieces(second.socket, encodeBatchFrame(1, [msgApp('a', 'b', 2)]).pieces);
+  await first.closed;
+  await waitFor(() => b.received.length === 2, { what: 'the second link delivers' });
+  t.is(b.transport.stats().replacedInbound, 1);
+  t.false(second.socket.destroyed);
+  // Another sender's link is not touched; a batch claiming two senders closes its link.
+  const other = await rawLink(b.port);
+  writePieces(other.socket, encodeBatchFrame(1, [msgApp('c', 'b', 1)]).pieces);
+  await waitFor(() => b.received.length === 3, { what: 'c delivers' });
+  const mixed = await rawLink(b.port);
+  const rejected = b.transport.stats().rejectedInbound;
+  writePieces(mixed.socket, encodeBatchFrame(1, [msgApp('d', 'b', 1), msgApp('e', 'b', 1)]).pieces);
+  await mixed.closed;
+  t.is(b.transport.stats().rejectedInbound, rejected + 1);
+  t.is(b.received.length, 3);
+  t.false(second.socket.destroyed || other.socket.destroyed);
+  for (const link of [second, other]) link.socket.destroy();
 });
