@@ -162,11 +162,11 @@ export function formatReport(report: BenchReport): string {
   const jt = results.journal.throughput;
   const et = results.etcd.throughput;
   if (jt !== undefined || et !== undefined) {
-    lines.push('', `write throughput, ${report.settings['editBytes']} B edits, fsync on        edits/s   p50 ms   p99 ms  p99.9 ms  disk B/edit B  CPU µs/edit: servers client`);
+    lines.push('', `write throughput, ${report.settings['editBytes']} B edits, fsync on        edits/s   p50 ms   p99 ms  p99.9 ms  disk B/edit B  CPU µs/edit: servers client  machine busy`);
     const row = (name: string, r: JournalThroughput | EtcdThroughput): void => {
       lines.push(
         `  ${name.padEnd(48)}${pad(integer(r.editsPerSecond), 10)}${latencyColumns(r.latency)}${pad(r.diskBytesPerEditByte.toFixed(2), 15)}` +
-          `${pad(r.serverCpuMicrosPerEdit.toFixed(1), 21)}${pad(r.clientCpuMicrosPerEdit.toFixed(1), 7)}`,
+          `${pad(r.serverCpuMicrosPerEdit.toFixed(1), 21)}${pad(r.clientCpuMicrosPerEdit.toFixed(1), 7)}${pad(`${integer(r.machineBusyPercent)}%`, 14)}`,
       );
     };
     if (jt !== undefined) {

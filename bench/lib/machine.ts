@@ -159,6 +159,11 @@ export interface CostPerEdit {
   readonly serverCpuMicrosPerEdit: number;
   /** CPU time of the client (this process) per edit, µs. */
   readonly clientCpuMicrosPerEdit: number;
+  /**
+   * The machine's busy share over the same span (all cores, percent, from /proc/stat): near 100,
+   * the run was CPU-bound and its edits/s say what this machine's cores allow, not the design.
+   */
+  readonly machineBusyPercent: number;
 }
 
 /**
@@ -169,6 +174,7 @@ export interface CostPerEdit {
 export class CostMeter {
   private readonly before: { writeBytes: number; cpuSeconds: number };
   private readonly clientBefore = process.cpuUsage();
+  private readonly machineBefore = readMachineCpu();
 
   constructor(
     private readonly pids: readonly number[],
@@ -197,6 +203,7 @@ export class CostMeter {
       diskBytesPerEditByte: (now.writeBytes - this.before.writeBytes) / (n * this.editBytes),
       serverCpuMicrosPerEdit: ((now.cpuSeconds - this.before.cpuSeconds) * 1e6) / n,
       clientCpuMicrosPerEdit: (client.user + client.system) / n,
+      machineBusyPercent: machineBusyPercent(this.machineBefore, readMachineCpu()),
     };
   }
 }

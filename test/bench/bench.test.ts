@@ -76,6 +76,8 @@ test('bench - a quick run reports every figure as one JSON object on its last li
     'results.journal.throughput.batch1000.latency.p999Ms',
     'results.journal.throughput.batch1000.diskBytesPerEditByte',
     'results.journal.throughput.batch1000.serverCpuMicrosPerEdit',
+    'results.journal.throughput.batch1000.machineBusyPercent',
+    'results.etcd.throughput.txn100.machineBusyPercent',
     'results.journal.latency.p50Ms',
     'results.journal.tailLag.lag.p99Ms',
     'results.journal.tailLag.cpu.machineBusyPercent',
@@ -92,6 +94,8 @@ test('bench - a quick run reports every figure as one JSON object on its last li
     'batchedThroughputRatioVsEtcd',
   ];
   for (const path of figures) t.is(typeof at(report, path), 'number', `${path} is missing`);
+  const busy = at(report, 'results.journal.throughput.batch1000.machineBusyPercent') as number;
+  t.true(busy > 0 && busy <= 100, `machine busy ${busy}%`);
   // The latency run's sides took turns: one journal/etcd p50 ratio per round (2 in a quick run).
   const rounds = at(report, 'results.latencyRoundP50Ratios');
   t.true(Array.isArray(rounds) && rounds.length === 2 && rounds.every((r) => typeof r === 'number' && r > 0), `latency rounds ${JSON.stringify(rounds)}`);
