@@ -85,7 +85,10 @@ test.serial('chaos - a short run on a random seed (printed) loses nothing', asyn
 });
 
 test.serial('chaos - canary: a JournalNode that acknowledges before fsync loses acknowledged edits, and the checker says so', async (t) => {
-  const result = await runChaos(t, ['--duration', '15', '--seed', '5', '--faults', 'isolate-leader', '--canary', 'ack-before-fsync']);
+  // Edits are lost only when an isolation catches the leader while a master writes to it: 30 s
+  // give about five isolations. (With 15 s, two, one CI run lost nothing at all.)
+  const result = await runChaos(t, ['--duration', '30', '--seed', '5', '--faults', 'isolate-leader', '--canary', 'ack-before-fsync']);
+  t.log(result.output.split('\n').filter((line) => line.includes('fault #')).join('\n'));
   t.log(tail(result.output, 3));
   t.truthy(result.summary, tail(result.output));
   t.is(result.code, 1, 'a run that lost edits exits non-zero');
