@@ -52,8 +52,9 @@ interface ServerInternals {
 
 /**
  * Give `server` a receive window of `windowBytes` per stream and per connection, and sockets
- * without Nagle's delay. Call it once, after constructing the server and before `bindAsync`;
- * then call the returned function once bound (it tunes every session the bound listeners accept).
+ * without Nagle's delay. Call it once, after constructing the server and before `bindAsync` or
+ * `SharedPort.listen`; then call the returned function once bound or listening (it tunes every
+ * session the server's listeners and connection injectors accept).
  */
 export function tuneGrpcServer(server: grpc.Server, windowBytes = http2WindowBytes): () => void {
   checkWindow(windowBytes);
