@@ -22,6 +22,7 @@
  *   connection direction before the sender is paused.
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { parseHostPort } from '../raft/address.ts';
 
 /** Bytes held per connection direction while delaying before the sending socket is paused. */
 export const PROXY_BUFFER_BYTES_MAX = 4 * 1024 * 1024;
@@ -272,14 +273,6 @@ function closeServer(server: Server | undefined): Promise<void> {
   return new Promise((resolve) => (server?.listening === true ? server.close(() => resolve()) : resolve()));
 }
 
-/** Split `host:port` (IPv6 in brackets); undefined when malformed. */
-export function splitAddress(address: string): { host: string; port: number } | undefined {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9_.-]+)):(\d{1,5})$/.exec(address);
-  if (m === null) return undefined;
-  const port = Number(m[3]);
-  return port > 0 && port <= 65535 ? { host: m[1] ?? m[2]!, port } : undefined;
-}
-
 /**
  * An HTTP CONNECT proxy for the outgoing connections of one endpoint (`source`). A CONNECT to
  * `host:port` is admitted under the rule of `source -> endpointOf(host:port)`: refused (403)
@@ -337,7 +330,7 @@ export class ConnectProxy {
 
   private connect(client: Socket, requestLine: string, head: Buffer): void {
     const m = /^CONNECT (\S+) HTTP\/1\.[01]$/.exec(requestLine);
-    const target = m === null ? undefined : splitAddress(m[1]!);
+    const target = m === null ? undefined : parseHostPort(m[1]!);
     if (target === undefined || !/^(127\.\d+\.\d+\.\d+|localhost|\[?::1\]?)$/.test(target.host)) {
       client.end('HTTP/1.1 400 Bad Request\r\n\r\n');
       return;

@@ -24,6 +24,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { z } from 'zod';
 import { DEFAULT_SNAPSHOT_BYTES } from '../raft/node.ts';
 import { grpcMessageBytesMax } from './protocol/limits.ts';
+import { parseHostPort } from '../raft/address.ts';
 
 /** Node ids: as the Raft runtime accepts them. */
 export const nodeIdPattern = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -47,27 +48,7 @@ export class ConfigError extends Error {
   }
 }
 
-/** `host:port` split. */
-export interface HostPort {
-  readonly host: string;
-  readonly port: number;
-}
-
-const hostPortRe = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9_.-]+)):(\d{1,5})$/;
-
-/** Parse `host:port` (IPv6 hosts in brackets); undefined when malformed or the port is above 65535. */
-export function parseHostPort(address: string): HostPort | undefined {
-  const m = hostPortRe.exec(address);
-  if (m === null) return undefined;
-  const port = Number(m[3]);
-  if (!Number.isInteger(port) || port > 65535) return undefined;
-  return { host: m[1] ?? m[2]!, port };
-}
-
-/** Format a host and port as an address (brackets around IPv6 hosts). */
-export function formatHostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
+export { formatHostPort, parseHostPort, type HostPort } from '../raft/address.ts';
 
 /** True for hosts that bind every interface. */
 export function isWildcardHost(host: string): boolean {

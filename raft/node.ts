@@ -51,6 +51,7 @@ import { openSnapshotStore, type SnapshotStore, type SnapshotInfo, type Snapshot
 import { nodeFileSystem, type FileSystem } from './storage/fs.ts';
 import { GrpcRaftTransport } from './transport/grpc-transport.ts';
 import type { SharedPort } from './transport/shared-port.ts';
+import { isAddress } from './address.ts';
 import {
   InvalidArgumentError,
   NodeStoppedError,
@@ -197,12 +198,7 @@ function decodePeers(data: Uint8Array): Map<NodeId, string> {
   return out;
 }
 
-const ADDRESS = /^[A-Za-z0-9_.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/;
-
-/** True when `address` looks like `host:port`. */
-export function isAddress(address: string): boolean {
-  return ADDRESS.test(address);
-}
+export { isAddress };
 
 /**
  * A Raft group member running as part of a process. Usage:

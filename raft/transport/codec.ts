@@ -38,7 +38,8 @@ export const SNAPSHOT_FILE_PATH_LENGTH_MAX = 1024;
 /** Most files in one snapshot file set accepted from the wire. */
 export const SNAPSHOT_FILES_MAX = 4096;
 
-const MESSAGE_TYPE_TO_WIRE: Readonly<Record<MessageType, WireMessageType>> = {
+/** Core message types by their raft.proto names (link-codec.ts derives its names from it). */
+export const MESSAGE_TYPE_TO_WIRE: Readonly<Record<MessageType, WireMessageType>> = {
   MsgApp: 'MSG_APP',
   MsgAppResp: 'MSG_APP_RESP',
   MsgVote: 'MSG_VOTE',
@@ -59,7 +60,8 @@ const MESSAGE_TYPE_FROM_WIRE: ReadonlyMap<unknown, MessageType> = new Map(
   Object.entries(MESSAGE_TYPE_TO_WIRE).map(([core, wire]) => [wire, core as MessageType]),
 );
 
-const ENTRY_TYPE_TO_WIRE: Readonly<Record<EntryType, WireEntryType>> = {
+/** Core entry types by their raft.proto names. */
+export const ENTRY_TYPE_TO_WIRE: Readonly<Record<EntryType, WireEntryType>> = {
   normal: 'ENTRY_TYPE_NORMAL',
   confChange: 'ENTRY_TYPE_CONF_CHANGE',
 };

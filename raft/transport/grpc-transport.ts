@@ -179,7 +179,14 @@ export class GrpcRaftTransport {
     const deliver = (messages: Message[]): void => {
       if (!this.closed) this.handlers.onMessages(messages);
     };
-    this.streamReceiver = new StreamReceiver({ id: this.id, groupId: this.groupId, stats, frameBytesMax: messageBytesMax, deliver });
+    this.streamReceiver = new StreamReceiver({
+      id: this.id,
+      groupId: this.groupId,
+      stats,
+      frameBytesMax: messageBytesMax,
+      keepaliveTimeMs: this.keepaliveTimeMs,
+      deliver,
+    });
     this.snapshotReceiver = new SnapshotReceiver({
       id: this.id,
       groupId: this.groupId,

@@ -21,8 +21,8 @@
  * as for protobuf input), and reads nothing beyond the frame; entry data are views into it.
  * MsgSnap never travels on a link (its file set goes by InstallSnapshot).
  */
-import type { EntryType, Message, MessageType } from '../core/types.ts';
-import { decodeMessage, decodeUint64 } from './codec.ts';
+import type { Message, MessageType } from '../core/types.ts';
+import { decodeMessage, decodeUint64, ENTRY_TYPE_TO_WIRE, MESSAGE_TYPE_TO_WIRE } from './codec.ts';
 import { WireFormatError } from './errors.ts';
 import type { Entry__Output as WireEntryOutput } from './generated/qjournal/raft/v1/Entry.ts';
 import type { Message__Output as WireMessageOutput } from './generated/qjournal/raft/v1/Message.ts';
@@ -57,31 +57,17 @@ const MESSAGE_TYPES: readonly MessageType[] = [
   'MsgReadIndexResp',
 ];
 const MESSAGE_TYPE_NUMBERS: ReadonlyMap<MessageType, number> = new Map(MESSAGE_TYPES.map((t, i) => [t, i]));
-/** codec.ts's wire names, so decodeMessage does the checking. */
-const WIRE_MESSAGE_TYPES: readonly WireMessageType[] = [
-  'MSG_APP',
-  'MSG_APP_RESP',
-  'MSG_VOTE',
-  'MSG_VOTE_RESP',
-  'MSG_PRE_VOTE',
-  'MSG_PRE_VOTE_RESP',
-  'MSG_HEARTBEAT',
-  'MSG_HEARTBEAT_RESP',
-  'MSG_SNAP',
-  'MSG_PROP',
-  'MSG_TRANSFER_LEADER',
-  'MSG_TIMEOUT_NOW',
-  'MSG_READ_INDEX',
-  'MSG_READ_INDEX_RESP',
-];
-const ENTRY_TYPES: readonly EntryType[] = ['normal', 'confChange'];
+/** codec.ts's wire names by number, so decodeMessage does the checking. */
+const WIRE_MESSAGE_TYPES: readonly WireMessageType[] = MESSAGE_TYPES.map((t) => MESSAGE_TYPE_TO_WIRE[t]);
+/** Entry types by their wire number (0: normal, 1: confChange), as wire names. */
+const WIRE_ENTRY_TYPES: readonly WireEntryOutput['type'][] = [ENTRY_TYPE_TO_WIRE.normal, ENTRY_TYPE_TO_WIRE.confChange];
 
 /**
- * An upper bound of the bytes `m` adds to a batch frame: codec.ts's messageBytesUpperBound
- * (for protobuf) is larger for every message, so batches are cut with that one. Exported for
- * the test that checks it.
+ * An upper bound of the bytes `m` adds to a batch frame, which sizes the frame's own buffer.
+ * codec.ts's messageBytesUpperBound (for protobuf) is larger for every message, so batches are
+ * cut with that one (the codec test checks the frame stays within it).
  */
-export function linkMessageBytes(m: Message): number {
+function linkMessageBytes(m: Message): number {
   let bytes = 1 + 6 + 3 * (m.groupId.length + m.from.length + m.to.length) + 5 * 8 + 1 + 4 + m.context.length + 4;
   for (const e of m.entries) bytes += 8 + 8 + 1 + 4 + e.data.length;
   return bytes;
@@ -222,8 +208,8 @@ export function decodeBatchFrame(payload: Buffer): { sequence: number; messages:
       const entryType = r.u8(`${entryField}.type`);
       const data = r.bytes(r.u32(`${entryField}.data`), `${entryField}.data`);
       // An unknown number becomes a name decodeMessage refuses.
-      const type = ENTRY_TYPES[entryType] === 'normal' ? 'ENTRY_TYPE_NORMAL' : ENTRY_TYPES[entryType] === 'confChange' ? 'ENTRY_TYPE_CONF_CHANGE' : `unknown(${entryType})`;
-      entries.push({ term: entryTerm, index: entryIndex, type: type as WireEntryOutput['type'], data });
+      const type = WIRE_ENTRY_TYPES[entryType] ?? (`unknown(${entryType})` as WireEntryOutput['type']);
+      entries.push({ term: entryTerm, index: entryIndex, type, data });
     }
     const wire: WireMessageOutput = {
       groupId,

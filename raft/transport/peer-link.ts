@@ -20,6 +20,7 @@
  * setting covers every connection a node opens.
  */
 import { connect, isIPv4, type Socket } from 'node:net';
+import { parseHostPort } from '../address.ts';
 import { WireFormatError } from './errors.ts';
 
 /** The first bytes of a peer link. Its first byte is never that of HTTP/2's preface ('P'). */
@@ -48,11 +49,7 @@ export function writePieces(socket: Socket, pieces: readonly Uint8Array[]): bool
 export function writeFrame(socket: Socket, payload: Uint8Array): boolean {
   const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
   header.writeUInt32LE(payload.length, 0);
-  socket.cork();
-  socket.write(header);
-  const ok = socket.write(payload);
-  socket.uncork();
-  return ok;
+  return writePieces(socket, [header, payload]);
 }
 
 /**
@@ -154,13 +151,6 @@ function ipv4ToInt(ip: string): number {
   return ip.split('.').reduce((acc, octet) => ((acc << 8) | Number(octet)) >>> 0, 0);
 }
 
-/** Split `host:port` (IPv6 in brackets). */
-export function splitHostPort(address: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(address);
-  if (match === null) throw new RangeError(`peer link: address ${JSON.stringify(address)} is not host:port`);
-  return { host: match[1] ?? match[2]!, port: Number(match[3]) };
-}
-
 /**
  * Dial a peer link to `address`: directly, or through the environment's CONNECT proxy. Once
  * the connection (and tunnel) is up, the preface is written and `onReady` called; from then on
@@ -169,7 +159,8 @@ export function splitHostPort(address: string): { host: string; port: number } {
  * `connectTimeoutMs`) destroy the socket with an error: watch its 'close'.
  */
 export function dialPeerLink(address: string, connectTimeoutMs: number, onReady: () => void, env: NodeJS.ProcessEnv = process.env): Socket {
-  const target = splitHostPort(address);
+  const target = parseHostPort(address);
+  if (target === undefined) throw new RangeError(`peer link: address ${JSON.stringify(address)} is not host:port`);
   const proxy = proxyFor(target.host, env);
   const socket = connect({ host: proxy?.host ?? target.host, port: proxy?.port ?? target.port, noDelay: true });
   socket.setTimeout(connectTimeoutMs, () => socket.destroy(new Error(`peer link to ${address}: no connection within ${connectTimeoutMs} ms`)));

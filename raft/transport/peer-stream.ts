@@ -136,16 +136,14 @@ export class PeerStream {
       this.nextSequence += 1;
       this.inflight.push({ sequence, bytes, sentAt: performance.now() });
       this.inflightBytes += bytes;
-      const frame = encodeBatchFrame(
-        sequence,
-        taken.map((q) => q.message),
-      );
+      const frame = encodeBatchFrame(sequence, taken.map((q) => q.message));
       this.options.stats.sentMessages += taken.length;
       this.options.stats.sentBatches += 1;
       this.options.stats.sentBytes += frame.bytes;
       if (!writePieces(socket, frame.pieces)) this.writeBlocked = true;
     }
-    this.armAckTimer();
+    // New batches are never the oldest unacknowledged one while the timer runs: it stays.
+    if (this.ackTimer === null) this.armAckTimer();
   }
 
   private dial(): void {

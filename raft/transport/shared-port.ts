@@ -6,7 +6,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { createServer, type Server, type Socket } from 'node:net';
-import { PEER_LINK_PREFACE, splitHostPort } from './peer-link.ts';
+import { parseHostPort } from '../address.ts';
+import { PEER_LINK_PREFACE } from './peer-link.ts';
 
 /** A connection that sends nothing for this long after it was accepted is closed, ms. */
 export const FIRST_BYTE_TIMEOUT_MS = 10_000;
@@ -32,13 +33,18 @@ export class SharedPort {
   static async listen(grpcServer: grpc.Server, host: string, port: number): Promise<SharedPort> {
     const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
     const server = createServer({ noDelay: true });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host, port }, () => {
-        server.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host, port }, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (error) {
+      injector.destroy(); // the port is taken (or the host unknown): the grpc-js server forgets it
+      throw error;
+    }
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('shared port: no TCP address');
     const shared = new SharedPort(server, injector, address.port);
@@ -48,8 +54,9 @@ export class SharedPort {
 
   /** {@link listen} on `address` (`host:port`, IPv6 in brackets). */
   static listenAt(grpcServer: grpc.Server, address: string): Promise<SharedPort> {
-    const { host, port } = splitHostPort(address);
-    return SharedPort.listen(grpcServer, host, port);
+    const hostPort = parseHostPort(address);
+    if (hostPort === undefined) return Promise.reject(new RangeError(`shared port: address ${JSON.stringify(address)} is not host:port`));
+    return SharedPort.listen(grpcServer, hostPort.host, hostPort.port);
   }
 
   /** Where peer links go from now on (null: closed on arrival). */

@@ -26,8 +26,6 @@ export const ACK_DELAY_MS = 20;
 const ACK_MESSAGE_BYTES = 64;
 /** Most inbound peer links served at once; more are closed at once (a group has a few members). */
 export const INBOUND_LINKS_MAX = 64;
-/** TCP keepalive probe delay of inbound links, ms (a dialer that vanished is closed in time). */
-const INBOUND_KEEPALIVE_MS = 10_000;
 
 export interface StreamReceiverOptions {
   readonly id: NodeId;
@@ -35,6 +33,8 @@ export interface StreamReceiverOptions {
   readonly stats: TransportStats;
   /** Largest frame accepted, bytes (the transport's messageBytesMax). */
   readonly frameBytesMax: number;
+  /** TCP keepalive probe delay of inbound links, ms (the transport's keepaliveTimeMs). */
+  readonly keepaliveTimeMs: number;
   /** Hands checked messages to the core, in arrival order. */
   readonly deliver: (messages: Message[]) => void;
 }
@@ -58,7 +58,7 @@ export class StreamReceiver {
       return;
     }
     this.sockets.add(socket);
-    socket.setKeepAlive(true, INBOUND_KEEPALIVE_MS);
+    socket.setKeepAlive(true, this.options.keepaliveTimeMs);
     const stats = this.options.stats;
     const decoder = new FrameDecoder(this.options.frameBytesMax);
     let prefaceLeft = PEER_LINK_PREFACE.length;
@@ -93,11 +93,9 @@ export class StreamReceiver {
         const batch = decodeBatchFrame(frame);
         const sequence = batch.sequence;
         if (sequence !== expectedSequence) throw new WireFormatError('batch.sequence', `expected ${expectedSequence}, got ${sequence}`);
-        for (const m of batch.messages) {
-          if (sender === undefined) sender = this.takeSender(m.from, socket);
-          else if (m.from !== sender) throw new WireFormatError('message.from', `${m.from} on the link of ${sender}`);
-        }
-        accepted = this.check(batch.messages);
+        accepted = this.check(batch.messages, sender);
+        // Only a batch that passed every check speaks for its sender.
+        if (sender === undefined && batch.messages.length > 0) sender = this.takeSender(batch.messages[0]!.from, socket);
         expectedSequence += 1;
         ackSequence = sequence;
       } catch {
@@ -184,11 +182,16 @@ export class StreamReceiver {
     this.linkOf.clear();
   }
 
-  /** Keep the messages of our group addressed to us; a MsgSnap is a protocol error. */
-  private check(decoded: readonly Message[]): Message[] {
+  /**
+   * Keep the messages of our group addressed to us. A MsgSnap, or a message from another node
+   * than the link's `sender` (the first message's, on a link's first batch), is a protocol error.
+   */
+  private check(decoded: readonly Message[], sender: NodeId | undefined): Message[] {
     const accepted: Message[] = [];
+    const from = sender ?? decoded[0]?.from;
     for (const m of decoded) {
       if (m.type === 'MsgSnap') throw new WireFormatError('message.type', 'MsgSnap travels by InstallSnapshot only');
+      if (m.from !== from) throw new WireFormatError('message.from', `${m.from} on the link of ${from}`);
       if (m.groupId !== this.options.groupId) this.options.stats.droppedWrongGroup += 1;
       else if (m.to !== this.options.id) this.options.stats.droppedWrongRecipient += 1;
       else accepted.push(m);
