@@ -689,10 +689,11 @@ export class JournalStateMachine implements StateMachine {
     if (firstTxId !== journal.lastTxId + 1) {
       return fail('OUT_OF_ORDER', `batch starts at txid ${firstTxId}, expected ${journal.lastTxId + 1}`, { expectedTxId: journal.lastTxId + 1 });
     }
-    if (crc32c(records) !== command.crc32c) return fail('CORRUPT_RECORDS', 'batch checksum mismatch');
     try {
-      // Framing only: the proposer checked every record's CRC (qjournal-service), and the batch
-      // checksum just matched, so these are the bytes it checked.
+      // Framing only, and no checksum: the proposer checked every record's CRC and the batch's
+      // (qjournal-service), and the Raft layer delivers an entry's bytes unchanged (CRCs on the
+      // peer links and in the WAL). A check here could only find damage one node saw, and
+      // answering it would make that node's journal differ from the others'.
       validateFramed(records, firstTxId, count, false);
     } catch (error) {
       if (error instanceof CorruptRecordsError || error instanceof InvalidArgumentError) return fail(error.code, error.message);

@@ -218,9 +218,9 @@ export function createQJournalHandlers(options: QJournalServiceOptions): QJourna
       return Promise.resolve({ result: bad, applied: false });
     }
     // Damaged bytes never reach the Raft log: the batch's shape and every record (framing, txids,
-    // CRC), then the batch checksum. The state machine checks the batch checksum again on every
-    // node when it applies, which ties the bytes it stores to the ones checked here, and re-checks
-    // only the framing (a record CRC per edit on every node cost a tenth of a follower's CPU).
+    // CRC), then the batch checksum. From here on the Raft layer keeps the entry's bytes intact
+    // (CRCs on the peer links, checked before a follower writes its WAL, and in the WAL), so the
+    // state machine re-checks only the framing when it applies.
     let damaged: Failure | undefined;
     try {
       validateFramed(request.records, request.firstTxId, request.count);

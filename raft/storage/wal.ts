@@ -28,6 +28,7 @@ import type { Entry } from '../core/types.ts';
 import { FatalStorageError, WalClosedError, WalCorruptError } from './errors.ts';
 import { ensureDirectory, nodeFileSystem, type FileHandle, type FileSystem } from './fs.ts';
 import { crc32c } from '@node-rs/crc32';
+import { crc32cCombine, entryDataCrc32c } from '../crc32c.ts';
 import {
   ENTRY_BYTES_MAX,
   RECORD_FIXED_LENGTH,
@@ -183,8 +184,10 @@ export function encodeEntriesForWrite(entries: readonly Entry[]): { buffers: Uin
     buf.writeUInt32LE(e.index % TWO_POW_32, o + 17);
     buf.writeUInt32LE(Math.floor(e.index / TWO_POW_32), o + 21);
     if (e.data.length >= ZERO_COPY_PAYLOAD_BYTES_MIN) {
+      // The data's CRC is usually known already (a follower checked it on the link; a leader
+      // computed it for its links, or does now and they reuse it): combine, no pass over the data.
       const headerCrc = crc32c(buf.subarray(o + 8, o + RECORD_HEADER_BYTES));
-      buf.writeUInt32LE(crc32c(e.data, headerCrc), o + 4);
+      buf.writeUInt32LE(crc32cCombine(headerCrc, entryDataCrc32c(e.data), e.data.length), o + 4);
       o += RECORD_HEADER_BYTES;
       buffers.push(buf.subarray(pieceStart, o), e.data);
       pieceStart = o;

@@ -7,35 +7,52 @@
  * trigger of full collections.
  *
  * Batch frame payload:
- *   u8 format (1) | f64 sequence | u32 count | count x message
+ *   u8 format (2) | u32 crc32c | f64 sequence | u32 count | count x message
  * message:
  *   u8 type (index in MESSAGE_TYPES) | u16 n + groupId (UTF-8) | u16 n + from | u16 n + to |
  *   f64 term | f64 logTerm | f64 index | f64 commit | f64 rejectHint |
  *   u8 flags (1: reject, 2: commitOnly) | u32 n + context | u32 entries | entries x entry
  * entry:
- *   f64 term | f64 index | u8 type (0: normal, 1: confChange) | u32 n + data
+ *   f64 term | f64 index | u8 type (0: normal, 1: confChange) | u32 n |
+ *   u32 crc32c of data (only when n >= ZERO_COPY_DATA_BYTES_MIN) | data
  * Ack frame payload: f64 sequence.
+ *
+ * Integrity: the frame's crc32c covers every byte after it except the data of large entries
+ * (n >= ZERO_COPY_DATA_BYTES_MIN), which carry their own. A frame whose bytes do not match is
+ * refused before any of it is used (the link closes and the sender sends again), so a bit
+ * flipped on the way (TCP's 16-bit checksum misses some) never reaches a WAL. The CRC of a
+ * large entry's data is computed once per node (raft/crc32c.ts remembers it per buffer): the
+ * leader's WAL and its links to every follower share it, and a follower's WAL reuses the one
+ * it checked.
  *
  * Integers travel as float64: every safe integer is exact there, and the decoder refuses
  * anything else. Decoding checks every field with codec.ts's decodeMessage (the same checks
  * as for protobuf input), and reads nothing beyond the frame; entry data are views into it.
  * MsgSnap never travels on a link (its file set goes by InstallSnapshot).
  */
+import { crc32c } from '@node-rs/crc32';
 import type { Message, MessageType } from '../core/types.ts';
+import { DATA_CRC_CACHE_BYTES_MIN, entryDataCrc32c, rememberEntryDataCrc32c } from '../crc32c.ts';
 import { decodeMessage, decodeUint64, ENTRY_TYPE_TO_WIRE, MESSAGE_TYPE_TO_WIRE } from './codec.ts';
 import { WireFormatError } from './errors.ts';
 import type { Entry__Output as WireEntryOutput } from './generated/qjournal/raft/v1/Entry.ts';
 import type { Message__Output as WireMessageOutput } from './generated/qjournal/raft/v1/Message.ts';
 import type { MessageType__Output as WireMessageType } from './generated/qjournal/raft/v1/MessageType.ts';
 
-/** The batch layout's version byte. */
-export const BATCH_FORMAT = 1;
+/** The batch layout's version byte (1: the layout without CRCs, no longer spoken). */
+export const BATCH_FORMAT = 2;
 /** Bytes of a batch frame payload before its messages. */
-export const BATCH_HEADER_BYTES = 1 + 8 + 4;
+export const BATCH_HEADER_BYTES = 1 + 4 + 8 + 4;
+/** Where the frame's crc32c sits in a batch payload, and where the bytes it covers start. */
+const CRC_OFFSET = 1;
+const CRC_COVERS_FROM = CRC_OFFSET + 4;
 /** Bytes of an ack frame payload. */
 export const ACK_BYTES = 8;
-/** Entry data at least this long are sent from the entry's own buffer (a writev piece), not copied. */
-export const ZERO_COPY_DATA_BYTES_MIN = 8 * 1024;
+/**
+ * Entry data at least this long are sent from the entry's own buffer (a writev piece), not
+ * copied, with their own crc32c (the one raft/crc32c.ts remembers per buffer).
+ */
+export const ZERO_COPY_DATA_BYTES_MIN = DATA_CRC_CACHE_BYTES_MIN;
 /** Longest string field (group id, node id) in UTF-8 bytes. */
 const STRING_BYTES_MAX = 0xffff;
 
@@ -69,7 +86,7 @@ const WIRE_ENTRY_TYPES: readonly WireEntryOutput['type'][] = [ENTRY_TYPE_TO_WIRE
  */
 function linkMessageBytes(m: Message): number {
   let bytes = 1 + 6 + 3 * (m.groupId.length + m.from.length + m.to.length) + 5 * 8 + 1 + 4 + m.context.length + 4;
-  for (const e of m.entries) bytes += 8 + 8 + 1 + 4 + e.data.length;
+  for (const e of m.entries) bytes += 8 + 8 + 1 + 4 + 4 + e.data.length;
   return bytes;
 }
 
@@ -90,8 +107,8 @@ export function encodeBatchFrame(sequence: number, messages: readonly Message[])
   let pieceStart = 0;
   let total = 0;
   buf[o] = BATCH_FORMAT;
-  buf.writeDoubleLE(sequence, o + 1);
-  buf.writeUInt32LE(messages.length, o + 9);
+  buf.writeDoubleLE(sequence, o + CRC_COVERS_FROM);
+  buf.writeUInt32LE(messages.length, o + CRC_COVERS_FROM + 8);
   o += BATCH_HEADER_BYTES;
   const writeString = (s: string): void => {
     const n = buf.write(s, o + 2, 'utf8');
@@ -123,6 +140,8 @@ export function encodeBatchFrame(sequence: number, messages: readonly Message[])
       buf.writeUInt32LE(e.data.length, o + 17);
       o += 21;
       if (e.data.length >= ZERO_COPY_DATA_BYTES_MIN) {
+        buf.writeUInt32LE(entryDataCrc32c(e.data), o);
+        o += 4;
         pieces.push(buf.subarray(pieceStart, o), e.data);
         total += o - pieceStart + e.data.length;
         pieceStart = o;
@@ -137,6 +156,8 @@ export function encodeBatchFrame(sequence: number, messages: readonly Message[])
     total += o - pieceStart;
   }
   buf.writeUInt32LE(total - 4, 0);
+  // The buffer holds every byte but the large entries' data, in frame order: one CRC call.
+  buf.writeUInt32LE(crc32c(buf.subarray(4 + CRC_COVERS_FROM, o)), 4 + CRC_OFFSET);
   return { pieces, bytes: total };
 }
 
@@ -179,6 +200,9 @@ export function decodeBatchFrame(payload: Buffer): { sequence: number; messages:
   const r = new Reader(payload);
   const format = r.u8('batch.format');
   if (format !== BATCH_FORMAT) throw new WireFormatError('batch.format', `unknown format ${format}`);
+  const frameCrc = r.u32('batch.crc32c');
+  // The large entries' data, which the frame's CRC skips: checked against their own.
+  const large: { data: Buffer; crc: number }[] = [];
   const sequence = decodeUint64(r.f64('batch.sequence'), 'batch.sequence');
   const count = r.u32('batch.count');
   // Every message takes at least 56 bytes: a count beyond what the frame can hold is a lie.
@@ -206,7 +230,10 @@ export function decodeBatchFrame(payload: Buffer): { sequence: number; messages:
       const entryTerm = r.f64(`${entryField}.term`);
       const entryIndex = r.f64(`${entryField}.index`);
       const entryType = r.u8(`${entryField}.type`);
-      const data = r.bytes(r.u32(`${entryField}.data`), `${entryField}.data`);
+      const length = r.u32(`${entryField}.data`);
+      const dataCrc = length >= ZERO_COPY_DATA_BYTES_MIN ? r.u32(`${entryField}.crc32c`) : 0;
+      const data = r.bytes(length, `${entryField}.data`);
+      if (length >= ZERO_COPY_DATA_BYTES_MIN) large.push({ data, crc: dataCrc });
       // An unknown number becomes a name decodeMessage refuses.
       const type = WIRE_ENTRY_TYPES[entryType] ?? (`unknown(${entryType})` as WireEntryOutput['type']);
       entries.push({ term: entryTerm, index: entryIndex, type, data });
@@ -230,7 +257,29 @@ export function decodeBatchFrame(payload: Buffer): { sequence: number; messages:
     messages.push(decodeMessage(wire, field));
   }
   if (!r.end()) throw new WireFormatError('batch', `${payload.length - r.offset} bytes after the last message`);
+  checkFrameCrc(payload, frameCrc, large);
   return { sequence, messages };
+}
+
+/**
+ * Check the frame's CRC (every byte after it but the large entries' data, in order) and each
+ * large entry's own; remember the latter for this node's WAL. WireFormatError on a mismatch.
+ */
+function checkFrameCrc(payload: Buffer, frameCrc: number, large: readonly { data: Buffer; crc: number }[]): void {
+  let crc = 0;
+  let from = CRC_COVERS_FROM;
+  for (const { data } of large) {
+    const at = data.byteOffset - payload.byteOffset;
+    crc = crc32c(payload.subarray(from, at), crc);
+    from = at + data.byteLength;
+  }
+  crc = crc32c(payload.subarray(from), crc);
+  if (crc !== frameCrc) throw new WireFormatError('batch.crc32c', `frame checksum mismatch (${crc} computed, ${frameCrc} sent)`);
+  for (const [i, { data, crc: sent }] of large.entries()) {
+    const computed = crc32c(data);
+    if (computed !== sent) throw new WireFormatError('batch.crc32c', `checksum mismatch in the data of large entry ${i} of the frame`);
+  }
+  for (const { data, crc: sent } of large) rememberEntryDataCrc32c(data, sent);
 }
 
 /** Encode an ack frame payload. */

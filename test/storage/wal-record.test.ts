@@ -16,6 +16,9 @@ import {
   segmentFileName,
 } from '../../raft/storage/index.ts';
 import { plain } from './support.ts';
+import { crc32c } from '@node-rs/crc32';
+import { knownEntryDataCrc32c, rememberEntryDataCrc32c } from '../../raft/crc32c.ts';
+import { encodeEntriesForWrite, ZERO_COPY_PAYLOAD_BYTES_MIN } from '../../raft/storage/wal.ts';
 
 const entryArbitrary = (index: number): fc.Arbitrary<Entry> =>
   fc.record({
@@ -133,4 +136,23 @@ test('wal record - a flipped byte before the last record is corruption at that r
     { numRuns: 100, seed: 5 },
   );
   t.pass();
+});
+
+test('wal record - a large entry is written with the CRC its data buffer is known by, combined with the header', (t) => {
+  const data = Buffer.alloc(ZERO_COPY_PAYLOAD_BYTES_MIN + 11, 7);
+  const entries: Entry[] = [
+    { index: 1, term: 2, type: 'normal', data },
+    { index: 2, term: 2, type: 'normal', data: Buffer.from('small') },
+  ];
+  const write = (list: Entry[]): Buffer => Buffer.concat(encodeEntriesForWrite(list).buffers);
+  // Nothing remembered yet: the WAL computes the data's CRC (and remembers it for the links).
+  const fresh = write(entries);
+  t.is(scanSegment(fresh).bad, null);
+  t.is(knownEntryDataCrc32c(data), crc32c(data));
+  t.deepEqual(fresh, encodeEntries(entries), 'the same bytes as the copying encoder');
+  // A remembered CRC is used as is, without a pass over the data: a wrong one makes a bad record.
+  const other = Buffer.from(data);
+  rememberEntryDataCrc32c(other, (crc32c(other) ^ 1) >>> 0);
+  const scan = scanSegment(write([{ ...entries[0]!, data: other }]));
+  t.is(scan.bad?.reason, 'crc32c mismatch');
 });

@@ -1,13 +1,15 @@
 import test from 'ava';
 import fc from 'fast-check';
+import { crc32c } from '@node-rs/crc32';
 import type { Entry, Message, MessageType, Snapshot } from '../../raft/core/types.ts';
 import { decodeMessage, encodeMessage, messageBytesUpperBound, decodeSnapshotFiles } from '../../raft/transport/codec.ts';
 import { WireFormatError } from '../../raft/transport/errors.ts';
 import { BATCH_OVERHEAD_BYTES } from '../../raft/transport/peer-stream.ts';
 import { decodeAckFrame, decodeBatchFrame, encodeAckFrame, encodeBatchFrame, ZERO_COPY_DATA_BYTES_MIN } from '../../raft/transport/link-codec.ts';
+import { crc32cCombine, DATA_CRC_CACHE_BYTES_MIN, entryDataCrc32c, knownEntryDataCrc32c } from '../../raft/crc32c.ts';
 import { FRAME_HEADER_BYTES } from '../../raft/transport/peer-link.ts';
 import { raftV1 } from '../../raft/transport/proto.ts';
-import { message } from './harness.ts';
+import { message, pseudoRandomBytes } from './harness.ts';
 
 const MESSAGE_TYPES: MessageType[] = [
   'MsgApp', 'MsgAppResp', 'MsgVote', 'MsgVoteResp', 'MsgPreVote', 'MsgPreVoteResp', 'MsgHeartbeat',
@@ -162,29 +164,77 @@ test('link codec - large entry data go out as their own buffers, not copies', (t
   t.throws(() => encodeBatchFrame(1, [message({ type: 'MsgSnap', from: 'a', to: 'b', snapshot: { meta: { index: 1, term: 1, confState: { voters: [], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false } }, data: small } })]));
 });
 
-test('link codec - a damaged or cut frame is refused with WireFormatError, never another error', (t) => {
-  let refused = 0;
+test('link codec - a damaged, cut or extended frame is refused with WireFormatError, never another error', (t) => {
+  let damaged = 0;
   fc.assert(
     fc.property(
       fc.array(linkMessage, { minLength: 1, maxLength: 3 }),
       fc.array(fc.record({ at: fc.nat(), value: fc.nat(255) }), { minLength: 1, maxLength: 4 }),
       fc.nat(),
       (messages, damage, cut) => {
-        const payload = Buffer.from(frameOf(1, messages).frame.subarray(FRAME_HEADER_BYTES));
+        const original = frameOf(1, messages).frame.subarray(FRAME_HEADER_BYTES);
+        const payload = Buffer.from(original);
         for (const d of damage) payload[d.at % payload.length] = d.value;
-        for (const candidate of [payload, payload.subarray(0, cut % payload.length), Buffer.concat([payload, Buffer.from([0])])]) {
+        const changed = !payload.equals(original);
+        if (changed) damaged += 1;
+        const candidates = [payload.subarray(0, cut % payload.length), Buffer.concat([payload, Buffer.from([0])])];
+        if (changed) candidates.push(payload);
+        for (const candidate of candidates) {
           try {
             decodeBatchFrame(candidate);
           } catch (error) {
-            if (!(error instanceof WireFormatError)) throw error;
-            refused += 1;
+            if (error instanceof WireFormatError) continue;
+            throw error;
           }
+          return false; // decoded: the damage went unnoticed
         }
+        return true;
       },
     ),
     { numRuns: 500 },
   );
-  t.true(refused >= 1000, `${refused} of 1500 refused`); // every cut and every extended frame at least
+  t.true(damaged > 400, `${damaged} of 500 frames had a byte changed`);
+});
+
+test('link codec - the frame CRC and the CRCs of large entries: a flipped bit anywhere is refused; a good frame teaches its CRCs', (t) => {
+  const large = pseudoRandomBytes(ZERO_COPY_DATA_BYTES_MIN + 100, 3);
+  const small = pseudoRandomBytes(100, 4);
+  const m = message({ type: 'MsgApp', from: 'a', to: 'b', index: 1, logTerm: 1, entries: [{ term: 1, index: 2, type: 'normal', data: large }, { term: 1, index: 3, type: 'normal', data: small }] });
+  const payload = frameOf(7, [m]).frame.subarray(FRAME_HEADER_BYTES);
+  const decoded = decodeBatchFrame(Buffer.from(payload));
+  const data = decoded.messages[0]!.entries[0]!.data;
+  t.deepEqual(Buffer.from(data), Buffer.from(large));
+  t.is(knownEntryDataCrc32c(data), crc32c(large), 'the checked CRC of the large entry is remembered for the WAL');
+  t.is(knownEntryDataCrc32c(decoded.messages[0]!.entries[1]!.data), undefined, 'small data are not remembered');
+  // Every bit of the payload but the format byte is covered: by the frame CRC, or the large entry's.
+  for (let at = 1; at < payload.length; at += 97) {
+    const copy = Buffer.from(payload);
+    copy[at]! ^= 0x10;
+    t.throws(() => decodeBatchFrame(copy), { instanceOf: WireFormatError }, `bit flipped at ${at}`);
+  }
+  const inLarge = Buffer.from(payload);
+  const largeAt = inLarge.indexOf(large.subarray(0, 64));
+  t.true(largeAt > 0);
+  inLarge[largeAt + 5000]! ^= 1;
+  t.throws(() => decodeBatchFrame(inLarge), { instanceOf: WireFormatError, message: /large entry/ });
+});
+
+test('crc32c - combine gives the CRC of the concatenation; remembered CRCs are per buffer', (t) => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ maxLength: 3000 }), (a, b) => {
+      const whole = crc32c(Buffer.concat([a, b]));
+      return crc32cCombine(crc32c(Buffer.from(a)), crc32c(Buffer.from(b)), b.length) === whole;
+    }),
+    { numRuns: 300 },
+  );
+  const big = pseudoRandomBytes(3 * 1024 * 1024 + 7, 9);
+  t.is(crc32cCombine(crc32c(big.subarray(0, 17)), crc32c(big.subarray(17)), big.length - 17), crc32c(big));
+  t.throws(() => crc32cCombine(1, 2, -1), { instanceOf: RangeError });
+  const data = pseudoRandomBytes(DATA_CRC_CACHE_BYTES_MIN, 11);
+  t.is(knownEntryDataCrc32c(data), undefined);
+  t.is(entryDataCrc32c(data), crc32c(data));
+  t.is(knownEntryDataCrc32c(data), crc32c(data));
+  t.is(knownEntryDataCrc32c(Buffer.from(data)), undefined, 'another buffer with the same bytes is another key');
 });
 
 test('link codec - acknowledgements: safe sequences only, exact length', (t) => {

@@ -2,10 +2,10 @@ import test from 'ava';
 import * as grpc from '@grpc/grpc-js';
 import { connect } from 'node:net';
 import { waitFor } from '../support/wait.ts';
-import { encodeAckFrame, encodeBatchFrame } from '../../raft/transport/link-codec.ts';
+import { BATCH_HEADER_BYTES, encodeAckFrame, encodeBatchFrame } from '../../raft/transport/link-codec.ts';
 import { FRAME_HEADER_BYTES, PEER_LINK_PREFACE } from '../../raft/transport/peer-link.ts';
 import type { Message } from '../../raft/core/types.ts';
-import { connectAll, GROUP, message, msgApp, pseudoRandomBytes, startNode, linkFrame, startTrackedNodes } from './harness.ts';
+import { connectAll, GROUP, message, msgApp, pseudoRandomBytes, startNode, linkFrame, resealBatchFrame, startTrackedNodes } from './harness.ts';
 import { ACK_BYTES_MIN, ACK_DELAY_MS } from '../../raft/transport/stream-receiver.ts';
 
 const node = startTrackedNodes((stopAll) => test.after.always(stopAll));
@@ -175,11 +175,15 @@ test('transport - garbage on the port and malformed requests get errors, the ser
   const hello = linkFrame(encodeAckFrame(0));
   const frame = (sequence: number, messages: Message[]): Buffer => Buffer.concat(encodeBatchFrame(sequence, messages).pieces);
   const unknownType = frame(1, [msgApp('x', 'b', 1)]);
-  unknownType[FRAME_HEADER_BYTES + 13] = 99; // the first message's type byte
+  unknownType[FRAME_HEADER_BYTES + BATCH_HEADER_BYTES] = 99; // the first message's type byte
+  resealBatchFrame(unknownType);
+  const flipped = frame(1, [msgApp('x', 'b', 1)]);
+  flipped[flipped.length - 1]! ^= 1; // the last byte of the entry's data, CRC left as sent
   const cases: { what: string; bytes: Buffer; hello: boolean }[] = [
     { what: 'not a batch', bytes: Buffer.concat([PEER_LINK_PREFACE, linkFrame(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3]))]), hello: true },
     { what: 'unsafe term', bytes: Buffer.concat([PEER_LINK_PREFACE, frame(1, [{ ...msgApp('x', 'b', 1), term: 2 ** 54 }])]), hello: true },
     { what: 'unknown type', bytes: Buffer.concat([PEER_LINK_PREFACE, unknownType]), hello: true },
+    { what: 'a bit flipped', bytes: Buffer.concat([PEER_LINK_PREFACE, flipped]), hello: true },
     { what: 'bad sequence', bytes: Buffer.concat([PEER_LINK_PREFACE, frame(5, [])]), hello: true },
     { what: 'frame too long', bytes: Buffer.concat([PEER_LINK_PREFACE, Buffer.from([0xff, 0xff, 0xff, 0xff])]), hello: true },
     { what: 'wrong preface', bytes: Buffer.from('QJRAFT9\n'), hello: false },
