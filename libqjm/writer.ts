@@ -24,7 +24,7 @@
 import type { ClientDuplexStream } from '@grpc/grpc-js';
 import type { JournalError } from './errors.ts';
 import { crc32c } from '@node-rs/crc32';
-import { frameRecords } from '../journalnode/protocol/records.ts';
+import { frameRecordsForRequest } from '../journalnode/protocol/journal-request.ts';
 import { batchBytesMax, batchRecordsMax, recordBytesMax, recordHeaderBytes } from '../journalnode/protocol/limits.ts';
 import type { JournalRequest } from '../journalnode/protocol/generated/qjournal/v1/JournalRequest.ts';
 import type { JournalResponse__Output } from '../journalnode/protocol/generated/qjournal/v1/JournalResponse.ts';
@@ -416,7 +416,7 @@ export class JournalWriter {
         for (const record of next.records) records.push(record);
         bytes += next.bytes;
       }
-      const framed = frameRecords(first.firstTxId, records);
+      const framed = frameRecordsForRequest(first.firstTxId, records);
       const batch: Batch = { firstTxId: first.firstTxId, count: records.length, framed, crc32c: crc32c(framed), sequence: 0, sends: 0 };
       this.inflight.push(batch);
       this.sendBatch(stream, batch);

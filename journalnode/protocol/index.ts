@@ -6,4 +6,5 @@ export * from './limits.ts';
 export * from './errors.ts';
 export * from './records.ts';
 export * from './load.ts';
+export * from './journal-request.ts';
 export type { ProtoGrpcType } from './generated/journal.ts';

@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType } from './generated/journal.ts';
+import type { JournalRequest } from './generated/qjournal/v1/JournalRequest.ts';
+import { serializeJournalRequestInPlace } from './journal-request.ts';
 
 /** Absolute path of journal.proto. */
 export const journalProtoPath: string = fileURLToPath(new URL('./journal.proto', import.meta.url));
@@ -30,6 +32,15 @@ let loaded: ProtoGrpcType | undefined;
 export function loadJournalProtocol(): ProtoGrpcType {
   if (loaded === undefined) {
     const definition = protoLoader.loadSync(journalProtoPath, journalProtoLoaderOptions);
+    // Journal requests whose records were framed with headroom serialize around them, uncopied
+    // (journal-request.ts); any other request goes through protobufjs.
+    const service = definition['qjournal.v1.QJournal'] as Record<string, grpc.MethodDefinition<JournalRequest, unknown>>;
+    for (const name of ['Journal', 'JournalStream']) {
+      const method = service[name];
+      if (method === undefined) throw new Error(`journal.proto: no method ${name}`);
+      const protobufSerialize = method.requestSerialize;
+      service[name] = { ...method, requestSerialize: (request: JournalRequest) => serializeJournalRequestInPlace(request) ?? protobufSerialize(request) };
+    }
     loaded = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
   }
   return loaded;

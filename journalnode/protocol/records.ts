@@ -55,24 +55,37 @@ export function framedBytes(records: readonly Uint8Array[]): number {
  * no records at all.
  */
 export function frameRecords(firstTxId: number, records: readonly Uint8Array[]): Buffer {
-  if (!Number.isSafeInteger(firstTxId) || firstTxId < 1) throw new InvalidArgumentError(`invalid first txid ${firstTxId}`);
-  if (records.length === 0) throw new InvalidArgumentError('no records to frame');
-  if (records.length - 1 > Number.MAX_SAFE_INTEGER - firstTxId) throw new InvalidArgumentError('txids above 2^53 - 1');
+  checkFrameable(firstTxId, records);
   const out = Buffer.allocUnsafe(framedBytes(records));
-  let offset = 0;
+  frameRecordsInto(out, 0, firstTxId, records);
+  return out;
+}
+
+/**
+ * Frame `records` into `out` from `offset` (it must have `framedBytes(records)` bytes there),
+ * with the checks of {@link frameRecords}.
+ */
+export function frameRecordsInto(out: Buffer, offset: number, firstTxId: number, records: readonly Uint8Array[]): void {
+  checkFrameable(firstTxId, records);
+  let at = offset;
   let txid = firstTxId;
   for (const record of records) {
     if (record.byteLength > recordBytesMax) {
       throw new InvalidArgumentError(`record of txid ${txid} has ${record.byteLength} bytes, above ${recordBytesMax}`);
     }
-    out.writeUInt32LE(record.byteLength, offset);
-    writeTxId(out, txid, offset + 8);
-    out.set(record, offset + recordHeaderBytes);
-    out.writeUInt32LE(crc32c(out.subarray(offset + 8, offset + recordHeaderBytes + record.byteLength)), offset + 4);
-    offset += recordHeaderBytes + record.byteLength;
+    out.writeUInt32LE(record.byteLength, at);
+    writeTxId(out, txid, at + 8);
+    out.set(record, at + recordHeaderBytes);
+    out.writeUInt32LE(crc32c(out.subarray(at + 8, at + recordHeaderBytes + record.byteLength)), at + 4);
+    at += recordHeaderBytes + record.byteLength;
     txid += 1;
   }
-  return out;
+}
+
+function checkFrameable(firstTxId: number, records: readonly Uint8Array[]): void {
+  if (!Number.isSafeInteger(firstTxId) || firstTxId < 1) throw new InvalidArgumentError(`invalid first txid ${firstTxId}`);
+  if (records.length === 0) throw new InvalidArgumentError('no records to frame');
+  if (records.length - 1 > Number.MAX_SAFE_INTEGER - firstTxId) throw new InvalidArgumentError('txids above 2^53 - 1');
 }
 
 /**
