@@ -20,6 +20,10 @@
  * - `delayMs`: bytes from `src` to `dst` are held this long, in order (a later, shorter delay
  *   never lets bytes overtake earlier ones), at most {@link PROXY_BUFFER_BYTES_MAX} per
  *   connection direction before the sender is paused.
+ * - `corrupt`: one bit flipped in about every `everyBytes` bytes from `src` to `dst` (nothing
+ *   lost, nothing added: what a bad NIC or switch does that TCP's 16-bit checksum can miss),
+ *   only on connections whose dialer's first byte is `firstByte` when given (the Raft peer
+ *   links of a JournalNode start with 'Q', its gRPC connections with 'P').
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { parseHostPort } from '../raft/address.ts';
@@ -36,11 +40,21 @@ export const UPSTREAM_CONNECT_TIMEOUT_MS = 5_000;
 /** What a directed link does with its traffic. */
 export type LinkMode = 'pass' | 'cut' | 'drop';
 
+/** Bit flips on a directed link (see the module comment). */
+export interface CorruptRule {
+  /** About one bit flipped per this many bytes (each gap drawn in [everyBytes / 2, 3 * everyBytes / 2]). */
+  readonly everyBytes: number;
+  /** Only connections whose dialer sent this byte first. */
+  readonly firstByte?: number | undefined;
+}
+
 /** The rule of one directed link. */
 export interface LinkRule {
   readonly mode: LinkMode;
   /** Extra latency of every byte from src to dst, ms (0: none). */
   readonly delayMs: number;
+  /** Bit flips on the bytes from src to dst (undefined: none). */
+  readonly corrupt?: CorruptRule | undefined;
 }
 
 /** Counters of a {@link FaultNetwork}, for the run summary. */
@@ -51,6 +65,7 @@ export interface FaultNetworkStats {
   bytesForwarded: number;
   bytesDropped: number;
   bytesDelayed: number;
+  bitsFlipped: number;
 }
 
 const passRule: LinkRule = { mode: 'pass', delayMs: 0 };
@@ -65,6 +80,8 @@ interface ProxiedConnection {
   readonly target: string;
   /** True once bytes were dropped: the stream has a hole. */
   poisoned: boolean;
+  /** The first byte the dialer sent through (undefined before it sent any). */
+  firstByte?: number | undefined;
   destroy(): void;
 }
 
@@ -81,6 +98,7 @@ export class FaultNetwork {
     bytesForwarded: 0,
     bytesDropped: 0,
     bytesDelayed: 0,
+    bitsFlipped: 0,
   };
   private readonly rules = new Map<string, LinkRule>();
   private readonly addressBook = new Map<string, string>();
@@ -106,8 +124,11 @@ export class FaultNetwork {
     if (change.delayMs !== undefined && (!Number.isSafeInteger(change.delayMs) || change.delayMs < 0)) {
       throw new RangeError(`delay ${change.delayMs} ms`);
     }
+    if (change.corrupt !== undefined && (!Number.isSafeInteger(change.corrupt.everyBytes) || change.corrupt.everyBytes < 2)) {
+      throw new RangeError(`corrupt every ${change.corrupt.everyBytes} bytes`);
+    }
     const next = { ...this.rule(src, dst), ...change };
-    if (next.mode === 'pass' && next.delayMs === 0) this.rules.delete(linkKey(src, dst));
+    if (next.mode === 'pass' && next.delayMs === 0 && next.corrupt === undefined) this.rules.delete(linkKey(src, dst));
     else this.rules.set(linkKey(src, dst), next);
     this.enforce();
   }
@@ -135,7 +156,9 @@ export class FaultNetwork {
 
   /** Links that are not plain pass, as `src->dst mode +delay` strings (for logs). */
   describe(): string[] {
-    return [...this.rules].map(([key, rule]) => `${key} ${rule.mode}${rule.delayMs > 0 ? ` +${rule.delayMs}ms` : ''}`);
+    return [...this.rules].map(
+      ([key, rule]) => `${key} ${rule.mode}${rule.delayMs > 0 ? ` +${rule.delayMs}ms` : ''}${rule.corrupt !== undefined ? ` corrupt/${rule.corrupt.everyBytes}B` : ''}`,
+    );
   }
 
   /** Reset every live connection (a proxy is closing). */
@@ -186,6 +209,22 @@ function forward(network: FaultNetwork, connection: ProxiedConnection, from: Soc
   let lastReleaseAtMs = 0;
   let timer: NodeJS.Timeout | undefined;
   let waitingDrain = false;
+  /** Bytes to pass before the next flipped bit, while a corrupt rule applies. */
+  let untilFlip = -1;
+
+  /** Flip bits in `chunk` (in place: it is this proxy's own buffer) as the rule asks. */
+  const corrupt = (chunk: Buffer, rule: CorruptRule): void => {
+    if (rule.firstByte !== undefined && connection.firstByte !== rule.firstByte) return;
+    const gap = (): number => Math.floor(rule.everyBytes / 2 + Math.random() * rule.everyBytes);
+    if (untilFlip < 0) untilFlip = gap();
+    let at = untilFlip;
+    while (at < chunk.byteLength) {
+      chunk[at]! ^= 1 << Math.floor(Math.random() * 8);
+      network.stats.bitsFlipped += 1;
+      at += 1 + gap();
+    }
+    untilFlip = at - chunk.byteLength;
+  };
 
   // The sender reads on while the receiver drains and the hold is below its limit.
   const updateFlow = (): void => {
@@ -225,7 +264,9 @@ function forward(network: FaultNetwork, connection: ProxiedConnection, from: Soc
   };
 
   from.on('data', (chunk: Buffer) => {
+    if (src === connection.dialer && connection.firstByte === undefined && chunk.byteLength > 0) connection.firstByte = chunk[0];
     const rule = network.rule(src, dst);
+    if (rule.corrupt !== undefined) corrupt(chunk, rule.corrupt);
     if (rule.mode === 'drop') {
       network.stats.bytesDropped += chunk.byteLength;
       connection.poisoned = true;

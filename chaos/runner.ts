@@ -37,6 +37,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QuorumJournalManager } from '../libqjm/index.ts';
 import { RaftAdminClient } from '../raft/admin/client.ts';
+import { PEER_LINK_PREFACE } from '../raft/transport/peer-link.ts';
 import { parseRecords } from '../journalnode/protocol/records.ts';
 import { journalCurrentDir } from '../journalnode/segments.ts';
 import { checkRun, reportIsClean, type CheckReport, type EditCopy, type JournalCopy, type SegmentCopy } from './checker.ts';
@@ -47,7 +48,7 @@ import { RawJournalClient } from './raw-client.ts';
 import { buildSchedule, describeSchedule, faultKinds, type FaultKind, type ScheduledFault } from './schedule.ts';
 
 /** Canaries: deliberately broken JournalNodes the checker must catch (see journalnode/README.md). */
-export const canaryNames = ['ack-before-fsync', 'skip-epoch-check'] as const;
+export const canaryNames = ['ack-before-fsync', 'skip-epoch-check', 'skip-link-crc'] as const;
 
 /** A canary name. */
 export type CanaryName = (typeof canaryNames)[number];
@@ -435,6 +436,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
             await cluster.slots[fresh]!.process.kill();
           }
           log(`chaos: t=${elapsed()} fault #${fault.index} replace done: voters [${config.voters.join(' ')}] learners [${config.learners.join(' ')}]`);
+        };
+      }
+      case 'corrupt-links': {
+        // Bit flips on the Raft peer links between JournalNodes (both ways), one per 8..64 KiB;
+        // their gRPC connections and the masters' links stay clean. A link that notices drops
+        // the frame and the connection, and the leader sends again.
+        const everyBytes = Math.round(8 * 1024 + c[0]! * 56 * 1024);
+        const nodes = members.map((m) => cluster.slots[m]!.id);
+        for (const a of nodes) for (const b of nodes) if (a !== b) network.setLink(a, b, { corrupt: { everyBytes, firstByte: PEER_LINK_PREFACE[0] } });
+        const flippedBefore = network.stats.bitsFlipped;
+        say(`one bit in about every ${everyBytes} bytes of the peer links between ${nodes.join(' ')}`);
+        return async () => {
+          network.healAll();
+          log(`chaos: t=${elapsed()} fault #${fault.index} corrupt-links healed: ${network.stats.bitsFlipped - flippedBefore} bits flipped`);
         };
       }
       case 'transfer-leader': {

@@ -23,6 +23,7 @@ export const faultKinds = [
   'disk-full',
   'replace',
   'transfer-leader',
+  'corrupt-links',
 ] as const;
 
 /** One kind of fault. */

@@ -32,6 +32,7 @@ import { FaultyFileSystem } from '../raft/storage/fs.ts';
 import { SharedPort, tuneGrpcServer } from '../raft/transport/index.ts';
 import { acquirePidLock, PidLockHeldError } from './pid-lock.ts';
 import { watchFaultyFsControl, type TestHooks } from './test-hooks.ts';
+import { skipLinkChecksumsForTest } from '../raft/transport/link-codec.ts';
 
 /** Time pending gRPC calls get to finish at shutdown before they are cancelled, ms. */
 export const shutdownGraceMs = 2_000;
@@ -139,6 +140,7 @@ export async function startJournalNode(config: JournalNodeConfig, options: Start
 
     // 2. The state machine and Raft.
     if (hooks.canary !== undefined) log.warn({ canary: hooks.canary }, 'TEST ONLY: canary on, this JournalNode is deliberately broken');
+    if (hooks.canary === 'skip-link-crc') skipLinkChecksumsForTest();
     let raftFs: FaultyFileSystem | undefined;
     if (hooks.faultyFsControlPath !== undefined) {
       // TEST ONLY: the Raft storage over the fault-injecting file layer (ENOSPC on demand).

@@ -8,6 +8,8 @@
  *   before the entry is durable anywhere (not on its own disk, not on a quorum).
  * - `QJM_CANARY=skip-epoch-check`: the state machine applies Journal batches without the epoch
  *   checks (promised epoch, epoch of the open segment).
+ * - `QJM_CANARY=skip-link-crc`: Raft peer link frames are decoded without checking their
+ *   CRC-32Cs, so a bit flipped on the way between JournalNodes reaches a follower's WAL.
  * - `QJM_FAULTY_FS_CONTROL=<file>`: the Raft storage (WAL, hard state, snapshot store) runs over
  *   raft/storage's FaultyFileSystem; while `<file>` holds `enospc`, every write fails with
  *   ENOSPC (a full disk), anything else switches it off. The file is polled every
@@ -17,7 +19,7 @@ import { readFile } from 'node:fs/promises';
 import type { FaultyFileSystem } from '../raft/storage/fs.ts';
 
 /** The canaries. */
-export const journalCanaries = ['ack-before-fsync', 'skip-epoch-check'] as const;
+export const journalCanaries = ['ack-before-fsync', 'skip-epoch-check', 'skip-link-crc'] as const;
 
 /** One canary. */
 export type JournalCanary = (typeof journalCanaries)[number];

@@ -195,6 +195,17 @@ class Reader {
   }
 }
 
+/**
+ * TEST ONLY (the chaos canary `skip-link-crc`, journalnode/test-hooks.ts): when true, batch
+ * frames are decoded without checking their CRCs, as format 1 was. Never set it otherwise.
+ */
+let skipChecksums = false;
+
+/** TEST ONLY: decode batch frames without checking their CRCs from now on (see above). */
+export function skipLinkChecksumsForTest(): void {
+  skipChecksums = true;
+}
+
 /** Decode and check a batch frame payload (WireFormatError on anything malformed). */
 export function decodeBatchFrame(payload: Buffer): { sequence: number; messages: Message[] } {
   const r = new Reader(payload);
@@ -257,7 +268,7 @@ export function decodeBatchFrame(payload: Buffer): { sequence: number; messages:
     messages.push(decodeMessage(wire, field));
   }
   if (!r.end()) throw new WireFormatError('batch', `${payload.length - r.offset} bytes after the last message`);
-  checkFrameCrc(payload, frameCrc, large);
+  if (!skipChecksums) checkFrameCrc(payload, frameCrc, large);
   return { sequence, messages };
 }
 

@@ -1,8 +1,9 @@
 /**
  * `npm run chaos` end to end, as CI runs it: a short run on a fixed seed and one on a random
- * seed (printed) find nothing; the two canaries (a JournalNode that acknowledges before fsync,
- * one that skips the epoch check) are each caught. Runs one after another: each starts its own
- * JournalNodes and masters.
+ * seed (printed) find nothing, nor does a run of bit flips on the peer links; the three canaries
+ * (a JournalNode that acknowledges before fsync, one that skips the epoch check, ones that skip
+ * the link CRCs) are each caught. Runs one after another: each starts its own JournalNodes and
+ * masters.
  */
 import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
@@ -101,4 +102,29 @@ test.serial('chaos - canary: a JournalNode that skips the epoch check lets a fen
   t.truthy(result.summary, tail(result.output));
   t.is(result.code, 1, 'a run with fenced writes accepted exits non-zero');
   t.true(result.summary!.fencedAccepted > 0, `fenced_accepted=${result.summary!.fencedAccepted}`);
+});
+
+/** Bits the fault proxy flipped over the run (the sum of its `corrupt-links healed` lines). */
+function bitsFlipped(output: string): number {
+  let sum = 0;
+  for (const m of output.matchAll(/corrupt-links healed: (\d+) bits flipped/g)) sum += Number(m[1]);
+  return sum;
+}
+
+test.serial('chaos - bits flipped on the peer links between JournalNodes: refused by the link CRCs, nothing lost or diverged', async (t) => {
+  const result = await runChaos(t, ['--duration', '20', '--seed', '5', '--faults', 'corrupt-links']);
+  t.log(result.output.split('\n').filter((line) => line.includes('corrupt-links healed')).join('\n'));
+  t.log(tail(result.output, 3));
+  expectClean(t, result);
+  t.true(bitsFlipped(result.output) > 0, 'bits were flipped');
+});
+
+test.serial('chaos - canary: JournalNodes that skip the link CRCs let a flipped bit into a follower, and the checker says so', async (t) => {
+  t.timeout(240_000); // a diverged cluster never converges: the run waits out its convergence deadline
+  const result = await runChaos(t, ['--duration', '20', '--seed', '5', '--faults', 'corrupt-links', '--canary', 'skip-link-crc']);
+  t.log(tail(result.output, 3));
+  t.truthy(result.summary, tail(result.output));
+  t.true(bitsFlipped(result.output) > 0, 'bits were flipped');
+  t.is(result.code, 1, 'a run with a diverged node exits non-zero');
+  t.true(result.summary!.diverged > 0 || result.summary!.lost > 0, `diverged=${result.summary!.diverged} lost=${result.summary!.lost}`);
 });

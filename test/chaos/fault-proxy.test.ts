@@ -207,3 +207,44 @@ test('chaos - grpc-js dials through the CONNECT proxy when grpc_proxy is set, an
   await waitFor(async () => (await call()) === 'answer NOT_FORMATTED', { timeoutMs: 10_000, what: 'the call after the heal' });
   t.pass();
 });
+
+test('chaos - a corrupt link flips single bits at about the rate asked, loses and adds nothing, and spares connections that start with another byte', async (t) => {
+  const echo = await echoServer();
+  const network = new FaultNetwork();
+  network.setAddress(`127.0.0.1:${echo.port}`, 'jn1');
+  const proxy = new ConnectProxy(network, 'm1');
+  await proxy.start();
+  t.teardown(async () => {
+    await proxy.close();
+    echo.server.close();
+  });
+  network.setLink('m1', 'jn1', { corrupt: { everyBytes: 1000, firstByte: 'Q'.charCodeAt(0) } });
+  t.deepEqual(network.describe(), ['m1->jn1 pass corrupt/1000B']);
+  const bytes = 100_000;
+  const send = async (first: string): Promise<Buffer> => {
+    const before = echo.received().length;
+    const c = await connectVia(proxy.port, `127.0.0.1:${echo.port}`);
+    t.is(c.status, 'HTTP/1.1 200 Connection established');
+    c.socket.write(Buffer.concat([Buffer.from(first, 'latin1'), Buffer.alloc(bytes)]));
+    await waitFor(() => echo.received().length - before === bytes + 1, { what: `${bytes + 1} bytes at the server` });
+    c.socket.destroy();
+    return Buffer.from(echo.received().slice(before), 'latin1');
+  };
+  const ones = (buf: Buffer): number => {
+    let n = 0;
+    for (const byte of buf) for (let v = byte; v !== 0; v &= v - 1) n += 1;
+    return n;
+  };
+  // Peer links start with 'Q': bits flipped, one at a time (zeros were sent), gaps of 500..1500 bytes.
+  const damaged = await send('Q');
+  const flipped = ones(damaged.subarray(1));
+  t.is(flipped, network.stats.bitsFlipped);
+  t.true(flipped >= Math.floor(bytes / 1500) && flipped <= Math.ceil(bytes / 500), `${flipped} bits flipped in ${bytes} bytes`);
+  // gRPC connections start with 'P': untouched.
+  const clean = await send('P');
+  t.is(ones(clean.subarray(1)), 0);
+  t.is(network.stats.bitsFlipped, flipped);
+  network.healAll();
+  t.deepEqual(network.describe(), []);
+  t.throws(() => network.setLink('m1', 'jn1', { corrupt: { everyBytes: 1 } }), { instanceOf: RangeError });
+});
