@@ -192,6 +192,11 @@ export class PeerStream {
       socket.destroy(); // a peer that acknowledges garbage: start the link again
       return;
     }
+    if (sequence >= this.nextSequence) {
+      // Acknowledges a batch this link never sent: damaged on the way, or a confused peer.
+      socket.destroy(new Error(`peer ${this.options.peer}: acknowledgement of batch ${sequence}, never sent`));
+      return;
+    }
     // The acceptor's first frame (sequence 0) says it took the link.
     if (sequence === 0) this.backoff.success();
     let released = 0;

@@ -1,8 +1,8 @@
 import test from 'ava';
 import * as grpc from '@grpc/grpc-js';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { ConnectProxy, FaultNetwork, FaultProxy } from '../../chaos/fault-proxy.ts';
-import { decodeAckFrame, encodeBatchFrame } from '../../raft/transport/link-codec.ts';
+import { decodeAckFrame, encodeAckFrame, encodeBatchFrame } from '../../raft/transport/link-codec.ts';
 import { dialPeerLink, FrameDecoder, PEER_LINK_PREFACE, proxyFor, writePieces } from '../../raft/transport/peer-link.ts';
 import { WireFormatError } from '../../raft/transport/errors.ts';
 import { waitFor } from '../support/wait.ts';
@@ -178,4 +178,23 @@ test('peer link - a newer link of the same sender replaces the older one; one li
   t.is(b.received.length, 3);
   t.false(second.socket.destroyed || other.socket.destroyed);
   for (const link of [second, other]) link.socket.destroy();
+});
+
+test('peer link - an acknowledgement of a batch never sent breaks the link', async (t) => {
+  // A fake acceptor: takes the link, then acknowledges sequence 0 and a batch far ahead.
+  let connections = 0;
+  const server = createServer((socket) => {
+    connections += 1;
+    socket.on('error', () => socket.destroy());
+    socket.once('data', () => socket.write(Buffer.concat([linkFrame(encodeAckFrame(0)), linkFrame(encodeAckFrame(99))])));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const a = await node('a');
+  a.transport.setPeer('b', `127.0.0.1:${port}`);
+  a.transport.send([msgApp('a', 'b', 1)]);
+  await waitFor(() => a.unreachable.includes('b'), { what: 'b reported unreachable' });
+  t.true(connections >= 1);
 });
