@@ -24,6 +24,7 @@ import type { Message as WireMessage, Message__Output as WireMessageOutput } fro
 import type { MessageType__Output as WireMessageType } from './generated/qjournal/raft/v1/MessageType.ts';
 import type { SnapshotFile as WireSnapshotFile, SnapshotFile__Output as WireSnapshotFileOutput } from './generated/qjournal/raft/v1/SnapshotFile.ts';
 import type { SnapshotMeta as WireSnapshotMeta, SnapshotMeta__Output as WireSnapshotMetaOutput } from './generated/qjournal/raft/v1/SnapshotMeta.ts';
+import { crc32c } from '@node-rs/crc32';
 import { WireFormatError } from './errors.ts';
 
 /** A node id as the core defines it: `[A-Za-z0-9_.-]{1,64}`. */
@@ -78,6 +79,35 @@ export interface SnapshotFileInfo {
   readonly name: string;
   readonly bytes: number;
   readonly crc32c: number;
+}
+
+/**
+ * The CRC-32C a snapshot transfer's header carries (SnapshotOffsetsRequest, SnapshotHeader):
+ * over a canonical rendering of the MsgSnap and the file list, so both ends compute it from
+ * the decoded values, whatever protobuf encoder wrote the bytes. The file contents have their
+ * own CRCs; this one guards the snapshot's index, term and configuration, which a bit flipped on
+ * the way would otherwise turn into a follower that skips or repeats entries.
+ */
+export function snapshotHeaderCrc32c(message: Message, files: readonly SnapshotFileInfo[]): number {
+  const snapshot = message.snapshot;
+  const canonical = JSON.stringify([
+    message.type,
+    message.groupId,
+    message.from,
+    message.to,
+    message.term,
+    message.logTerm,
+    message.index,
+    message.commit,
+    message.reject,
+    message.rejectHint,
+    message.commitOnly,
+    Buffer.from(message.context).toString('base64'),
+    message.entries.map((e) => [e.term, e.index, e.type, Buffer.from(e.data).toString('base64')]),
+    snapshot === null ? null : [snapshot.meta.index, snapshot.meta.term, snapshot.meta.confState, Buffer.from(snapshot.data).toString('base64')],
+    files.map((f) => [f.name, f.bytes, f.crc32c]),
+  ]);
+  return crc32c(Buffer.from(canonical, 'utf8'));
 }
 
 /** True when `value` is a node id the core accepts. */

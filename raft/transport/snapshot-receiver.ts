@@ -8,7 +8,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Message, NodeId, SnapshotMeta } from '../core/types.ts';
-import { decodeMessage, decodeSnapshotFiles, decodeUint64, type SnapshotFileInfo } from './codec.ts';
+import { decodeMessage, decodeSnapshotFiles, decodeUint64, snapshotHeaderCrc32c, type SnapshotFileInfo } from './codec.ts';
 import { WireFormatError } from './errors.ts';
 import type { FileChunk__Output } from './generated/qjournal/raft/v1/FileChunk.ts';
 import type { InstallSnapshotResult } from './generated/qjournal/raft/v1/InstallSnapshotResult.ts';
@@ -96,7 +96,7 @@ export class SnapshotReceiver {
     callback: grpc.sendUnaryData<SnapshotOffsetsResponse>,
   ): void {
     const run = async (): Promise<SnapshotOffsetsResponse> => {
-      const header = this.checkHeader(call.request.message, call.request.files);
+      const header = this.checkHeader(call.request.message, call.request.files, call.request.headerCrc32c);
       const receive = await this.options.sink.beginReceive(header.meta, header.files);
       return { offsets: header.files.map((f) => ({ name: f.name, offset: receive.offsetOf(f.name) })) };
     };
@@ -174,7 +174,7 @@ export class SnapshotReceiver {
         if (header === null || receive === null) {
           if (item.payload !== 'header') throw new WireFormatError('payload', 'the first chunk must be the header');
           const wireHeader = item.header;
-          header = this.checkHeader(wireHeader?.message, wireHeader?.files);
+          header = this.checkHeader(wireHeader?.message, wireHeader?.files, wireHeader?.headerCrc32c);
           receive = await this.options.sink.beginReceive(header.meta, header.files);
           for (const f of header.files) {
             const offset = receive.offsetOf(f.name);
@@ -215,8 +215,10 @@ export class SnapshotReceiver {
     }
   }
 
-  private checkHeader(wireMessage: WireMessageOutput | null | undefined, wireFiles: unknown): CheckedHeader {
+  private checkHeader(wireMessage: WireMessageOutput | null | undefined, wireFiles: unknown, crc: unknown): CheckedHeader {
     const message = decodeMessage(wireMessage, 'header.message');
+    const files = decodeSnapshotFiles(wireFiles, 'header.files');
+    if (crc !== snapshotHeaderCrc32c(message, files)) throw new WireFormatError('header.headerCrc32c', 'snapshot header checksum mismatch');
     if (message.type !== 'MsgSnap' || message.snapshot === null) throw new WireFormatError('header.message.type', 'not a MsgSnap');
     if (message.groupId !== this.options.groupId) {
       this.options.stats.droppedWrongGroup += 1;
@@ -226,7 +228,7 @@ export class SnapshotReceiver {
       this.options.stats.droppedWrongRecipient += 1;
       throw new StatusError(grpc.status.FAILED_PRECONDITION, `snapshot for ${message.to} sent to ${this.options.id}`);
     }
-    return { message, meta: message.snapshot.meta, files: decodeSnapshotFiles(wireFiles, 'header.files') };
+    return { message, meta: message.snapshot.meta, files };
   }
 
   private checkChunk(

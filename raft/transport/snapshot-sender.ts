@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Message, NodeId, SnapshotMeta } from '../core/types.ts';
-import { decodeUint64, encodeMessage, encodeSnapshotFiles, isRelativeFilePath, type SnapshotFileInfo } from './codec.ts';
+import { decodeUint64, encodeMessage, encodeSnapshotFiles, isRelativeFilePath, snapshotHeaderCrc32c, type SnapshotFileInfo } from './codec.ts';
 import { SnapshotTransferError } from './errors.ts';
 import type { InstallSnapshotResult__Output } from './generated/qjournal/raft/v1/InstallSnapshotResult.ts';
 import type { RaftTransportClient } from './generated/qjournal/raft/v1/RaftTransport.ts';
@@ -54,9 +54,10 @@ export async function sendSnapshotFileSet(options: SendSnapshotOptions): Promise
   }
   const wireMessage = encodeMessage(message);
   const wireFiles = encodeSnapshotFiles(source.files);
+  const headerCrc32c = snapshotHeaderCrc32c(message, source.files);
 
   signal.throwIfAborted();
-  const offsets = await askOffsets(client, { message: wireMessage, files: wireFiles }, options.offsetsTimeoutMs, signal).catch((e: unknown) => {
+  const offsets = await askOffsets(client, { message: wireMessage, files: wireFiles, headerCrc32c }, options.offsetsTimeoutMs, signal).catch((e: unknown) => {
     throw fail('SnapshotOffsets failed', e);
   });
   const startOf = new Map<string, number>();
@@ -86,7 +87,7 @@ export async function sendSnapshotFileSet(options: SendSnapshotOptions): Promise
       if (!call.write(chunk)) await Promise.race([once(call, 'drain'), result]);
       signal.throwIfAborted();
     };
-    await write({ header: { message: wireMessage, files: wireFiles } });
+    await write({ header: { message: wireMessage, files: wireFiles, headerCrc32c } });
     for (const f of source.files) {
       let offset = startOf.get(f.name) ?? 0;
       if (offset === f.bytes) continue;

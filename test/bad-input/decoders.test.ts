@@ -23,7 +23,7 @@ import type { StatusObject } from '@grpc/grpc-js';
 import { makeMessage, type Entry, type Message } from '../../raft/core/types.ts';
 import { encodeEntries, scanSegment } from '../../raft/storage/wal-record.ts';
 import { openSnapshotStore } from '../../raft/storage/snapshot-store.ts';
-import { encodeMessage, encodeSnapshotFiles, type SnapshotFileInfo } from '../../raft/transport/codec.ts';
+import { encodeMessage, encodeSnapshotFiles, snapshotHeaderCrc32c, type SnapshotFileInfo } from '../../raft/transport/codec.ts';
 import { raftTransportService } from '../../raft/transport/proto.ts';
 import { SnapshotReceiver } from '../../raft/transport/snapshot-receiver.ts';
 import { newTransportStats } from '../../raft/transport/stats.ts';
@@ -278,7 +278,7 @@ function buildStream(plan: StreamPlan, index: number): { items: WireItem[]; vali
   });
   const files: SnapshotFileInfo[] = plan.files.map((f) => ({ name: f.name, bytes: f.claimedBytes, crc32c: f.claimedCrc }));
   const raw: object[] = [];
-  const header = { header: { message: encodeMessage(message), files: encodeSnapshotFiles(files) } };
+  const header = { header: { message: encodeMessage(message), files: encodeSnapshotFiles(files), headerCrc32c: snapshotHeaderCrc32c(message, files) } };
   if (plan.damage !== 'no-header') raw.push(header);
   plan.files.forEach((f, k) => {
     for (let offset = 0; offset < f.data.length; offset += plan.chunkBytes) {

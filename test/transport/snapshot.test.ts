@@ -3,7 +3,8 @@ import * as grpc from '@grpc/grpc-js';
 import { crc32c } from '@node-rs/crc32';
 import { waitFor } from '../support/wait.ts';
 import type { Message } from '../../raft/core/types.ts';
-import { encodeMessage } from '../../raft/transport/codec.ts';
+import { encodeMessage, snapshotHeaderCrc32c } from '../../raft/transport/codec.ts';
+import type { SnapshotOffsetsRequest } from '../../raft/transport/generated/qjournal/raft/v1/SnapshotOffsetsRequest.ts';
 import type { SnapshotChunk } from '../../raft/transport/generated/qjournal/raft/v1/SnapshotChunk.ts';
 import { raftV1 } from '../../raft/transport/proto.ts';
 import { connectAll, message, msgApp, pseudoRandomBytes, readFileSet, SNAPSHOT_META, startNode, writeFileSet, type TestNode } from './harness.ts';
@@ -211,7 +212,7 @@ test('snapshot - a stalled receive is aborted after the idle timeout and the rec
       () => {},
     );
     call.on('status', resolve);
-    call.write({ header: { message: encodeMessage(msgSnap()), files: source.files } });
+    call.write({ header: { message: encodeMessage(msgSnap()), files: source.files, headerCrc32c: snapshotHeaderCrc32c(msgSnap(), source.files) } });
   });
   client.close();
   t.is(status.code, grpc.status.DEADLINE_EXCEEDED);
@@ -219,4 +220,39 @@ test('snapshot - a stalled receive is aborted after the idle timeout and the rec
   a.transport.send([msgSnap()]);
   await waitFor(() => a.snapshotStatus.length === 1);
   t.deepEqual(a.snapshotStatus, [{ peer: 'b', ok: true }]);
+});
+
+test('snapshot - a header whose checksum does not match (a snapshot index damaged on the way) is refused', async (t) => {
+  const [, b] = await pair();
+  const source = await writeFileSet({ one: pseudoRandomBytes(1000, 5) });
+  const sent = msgSnap();
+  const damaged = { ...sent, snapshot: { ...sent.snapshot!, meta: { ...sent.snapshot!.meta, index: sent.snapshot!.meta.index + 4 } } };
+  const client = new grpc.Client(b.address, grpc.credentials.createInsecure());
+  t.teardown(() => client.close());
+  const install = (message: typeof sent, crc: number): Promise<grpc.StatusObject> =>
+    new Promise((resolve) => {
+      const call = client.makeClientStreamRequest(
+        '/qjournal.raft.v1.RaftTransport/InstallSnapshot',
+        (value: SnapshotChunk) => raftV1.SnapshotChunk.serialize(value),
+        (value: Buffer) => value,
+        () => {},
+      );
+      call.on('status', resolve);
+      call.write({ header: { message: encodeMessage(message), files: source.files, headerCrc32c: crc } });
+      call.end();
+    });
+  const refused = await install(damaged, snapshotHeaderCrc32c(sent, source.files));
+  t.not(refused.code, grpc.status.OK);
+  t.regex(refused.details, /checksum/);
+  const offsets = await new Promise<grpc.ServiceError | null>((resolve) => {
+    client.makeUnaryRequest(
+      '/qjournal.raft.v1.RaftTransport/SnapshotOffsets',
+      (value: SnapshotOffsetsRequest) => raftV1.SnapshotOffsetsRequest.serialize(value),
+      (value: Buffer) => value,
+      { message: encodeMessage(damaged), files: source.files, headerCrc32c: snapshotHeaderCrc32c(sent, source.files) },
+      (error) => resolve(error),
+    );
+  });
+  t.regex(offsets?.details ?? '', /checksum/);
+  t.deepEqual(b.received, [], 'nothing reached the core');
 });

@@ -12,6 +12,10 @@ export interface SnapshotHeader {
    */
   'message'?: (_qjournal_raft_v1_Message | null);
   'files'?: (_qjournal_raft_v1_SnapshotFile)[];
+  /**
+   * As in SnapshotOffsetsRequest.
+   */
+  'headerCrc32c'?: (number);
 }
 
 /**
@@ -23,4 +27,8 @@ export interface SnapshotHeader__Output {
    */
   'message': (_qjournal_raft_v1_Message__Output | null);
   'files': (_qjournal_raft_v1_SnapshotFile__Output)[];
+  /**
+   * As in SnapshotOffsetsRequest.
+   */
+  'headerCrc32c': (number);
 }

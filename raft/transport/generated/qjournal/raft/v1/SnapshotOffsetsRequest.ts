@@ -12,6 +12,11 @@ export interface SnapshotOffsetsRequest {
    */
   'message'?: (_qjournal_raft_v1_Message | null);
   'files'?: (_qjournal_raft_v1_SnapshotFile)[];
+  /**
+   * CRC-32C of the message and the file list (codec.ts snapshotHeaderCrc32c): HTTP/2 has no
+   * checksum of its own, and a damaged snapshot index would make the receiver skip or repeat entries.
+   */
+  'headerCrc32c'?: (number);
 }
 
 /**
@@ -23,4 +28,9 @@ export interface SnapshotOffsetsRequest__Output {
    */
   'message': (_qjournal_raft_v1_Message__Output | null);
   'files': (_qjournal_raft_v1_SnapshotFile__Output)[];
+  /**
+   * CRC-32C of the message and the file list (codec.ts snapshotHeaderCrc32c): HTTP/2 has no
+   * checksum of its own, and a damaged snapshot index would make the receiver skip or repeat entries.
+   */
+  'headerCrc32c': (number);
 }
