@@ -3,7 +3,7 @@
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -84,6 +84,7 @@ test('journalnode config - a bad setting is refused naming the field', (t) => {
 
 test('journalnode config - a JSON file, overridden by flags; unknown keys refused', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'qj-config-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'jn.json');
   writeFileSync(file, JSON.stringify({ id: 'jn2', dataDir: dir, http: '127.0.0.1:0', initialCluster: { jn1: '127.0.0.1:7001', jn2: '127.0.0.1:7002' }, tickMs: 20 }));
   const c = config(['--config', file, '--tick-ms', '30']);

@@ -6,7 +6,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { crc32c } from '@node-rs/crc32';
 import { mkdtempSync } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -65,6 +65,7 @@ async function openJournal(t: ExecutionContext, call: ReturnType<typeof connect>
 
 test('journalnode - in-process node: validation, stream order and bound, leases, lock, clean stop and restart', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'qj-solo-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
   let handle = await startSolo(dataDir);
   t.teardown(() => handle.stop());
   const { client, call } = connect(t, handle);
@@ -137,6 +138,7 @@ test('journalnode - in-process node: validation, stream order and bound, leases,
 
 test('journalnode - snapshotBytes (--snapshot-bytes) snapshots after that many applied bytes, whatever the entry count', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'qj-solo-snapbytes-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
   const handle = await startSolo(dataDir, { snapshotBytes: 1024 * 1024 });
   t.teardown(() => handle.stop());
   const { call } = connect(t, handle);

@@ -5,7 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { crc32c } from '@node-rs/crc32';
 import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { makeMessage, EMPTY_BYTES, EMPTY_CONF_STATE, type Message, type NodeId, type SnapshotMeta } from '../../raft/core/types.ts';
@@ -22,9 +22,18 @@ import { FRAME_HEADER_BYTES } from '../../raft/transport/peer-link.ts';
 
 export const GROUP = 'g1';
 
-/** A fresh temporary directory. */
+/** Temporary directories made by {@link tempDir}, removed when the test process exits. */
+const tempDirs: string[] = [];
+process.on('exit', () => {
+  if (process.env['QJ_KEEP_DATA'] !== undefined) return;
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temporary directory (removed when the test process exits, unless QJ_KEEP_DATA is set). */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `qj-transport-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `qj-transport-${prefix}-`));
+  tempDirs.push(dir);
+  return dir;
 }
 
 /** A message with zero values everywhere but what `fields` sets. */
