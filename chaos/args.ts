@@ -17,6 +17,8 @@ export interface ChaosArgs {
   readonly keep: boolean;
   /** Writes per second of the active master. */
   readonly writesPerSecond: number;
+  /** How long the healed cluster gets to converge before the read-back. */
+  readonly convergenceTimeoutMs: number;
 }
 
 /** Longest run accepted, seconds. */
@@ -38,9 +40,11 @@ export function parseChaosArgs(argv: readonly string[], randomSeed: () => number
     .addOption(new Option('--dir <path>', 'directory for data, logs and histories (default: a temporary one)'))
     .addOption(new Option('--keep', 'keep the directory even when the run is clean'))
     .addOption(new Option('--write-rate <n>', 'writes per second of the active master (1..8 edits each)').default('100'))
+    .addOption(new Option('--converge-timeout <seconds>', 'how long the healed cluster gets to converge before the read-back').default('90'))
     .allowExcessArguments(false);
   program.parse([...argv], { from: 'user' });
-  const o = program.opts<{ duration: string; seed?: string; nodes: string; faults?: string; canary?: string; dir?: string; keep?: boolean; writeRate: string }>();
+  const o = program.opts<{ duration: string; seed?: string; nodes: string; faults?: string; canary?: string; dir?: string; keep?: boolean; writeRate: string; convergeTimeout: string }>();
+  if (!/^\d{1,4}$/.test(o.convergeTimeout) || Number(o.convergeTimeout) < 1) throw new RangeError(`--converge-timeout: '${o.convergeTimeout}' is not a positive number of seconds`);
   if (!/^\d{1,5}$/.test(o.writeRate) || Number(o.writeRate) < 1) throw new RangeError(`--write-rate: '${o.writeRate}' is not a positive number of writes per second`);
   if (!/^\d{1,6}$/.test(o.duration) || Number(o.duration) < 1 || Number(o.duration) > durationSecondsMax) {
     throw new RangeError(`--duration: '${o.duration}' is not a number of seconds in 1 .. ${durationSecondsMax}`);
@@ -59,5 +63,6 @@ export function parseChaosArgs(argv: readonly string[], randomSeed: () => number
     dir: o.dir,
     keep: o.keep === true,
     writesPerSecond: Number(o.writeRate),
+    convergenceTimeoutMs: Number(o.convergeTimeout) * 1000,
   };
 }

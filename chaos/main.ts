@@ -37,6 +37,7 @@ async function main(): Promise<number> {
       baseDir: args.dir,
       canary: args.canary,
       writesPerSecond: args.writesPerSecond,
+      convergenceTimeoutMs: args.convergenceTimeoutMs,
     });
     if (result.clean && !args.keep && args.dir === undefined) await removeRunDir(result.baseDir);
     else process.stdout.write(`chaos: logs, histories and data kept in ${result.baseDir}\n`);

@@ -67,6 +67,8 @@ export interface ChaosOptions {
   readonly masters?: number;
   /** Writes per second of the active master (each of 1..8 edits). Default 100. */
   readonly writesPerSecond?: number;
+  /** How long the healed cluster gets to converge before the read-back. Default 90 s. */
+  readonly convergenceTimeoutMs?: number;
   /** Progress lines. */
   readonly log?: (line: string) => void;
 }
@@ -103,7 +105,7 @@ const electionTicks = 10;
 
 /** Time to wait for the masters to write again after the heal, and for convergence. */
 const progressAfterHealTimeoutMs = 45_000;
-const convergenceTimeoutMs = 90_000;
+const defaultConvergenceTimeoutMs = 90_000;
 
 /** The journal the masters write. */
 export const chaosJournalId = 'chaos';
@@ -230,6 +232,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
 
     // 4. Stop the masters, converge, read back, check.
     await Promise.all(cluster.masters.map((m) => m.process.stop(stopGraceMs)));
+    const convergenceTimeoutMs = options.convergenceTimeoutMs ?? defaultConvergenceTimeoutMs;
     const converged = (await poll(() => convergedMembers(), convergenceTimeoutMs, 200)) !== undefined;
     if (!converged) log(`chaos: t=${elapsed()} members did not converge within ${convergenceTimeoutMs / 1000}s`);
     const leader = await cluster.leader();

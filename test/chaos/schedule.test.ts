@@ -42,5 +42,8 @@ test('chaos args - defaults, a random seed when none is given, and refusals', (t
   t.throws(() => parseChaosArgs(['--faults', 'kill-leader,meteor'], () => 1), { instanceOf: RangeError, message: /meteor/ });
   t.throws(() => parseChaosArgs(['--duration', '-5'], () => 1));
   t.throws(() => parseChaosArgs(['--seed', '1.5'], () => 1), { instanceOf: RangeError });
+  t.is(parseChaosArgs([], () => 1).convergenceTimeoutMs, 90_000);
+  t.is(parseChaosArgs(['--converge-timeout', '15'], () => 1).convergenceTimeoutMs, 15_000);
+  t.throws(() => parseChaosArgs(['--converge-timeout', '0'], () => 1), { instanceOf: RangeError, message: /converge-timeout/ });
   t.throws(() => parseChaosArgs(['--nodes', '4'], () => 1));
 });
