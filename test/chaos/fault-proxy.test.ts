@@ -2,7 +2,7 @@
  * The fault proxy on real loopback sockets: CONNECT admission, cut, one-way drop (and the
  * teardown of a damaged connection when it heals), ordered delay, and gRPC through `grpc_proxy`.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { ConnectProxy, FaultNetwork, FaultProxy } from '../../chaos/fault-proxy.ts';
@@ -45,7 +45,8 @@ async function connectVia(port: number, target: string): Promise<{ socket: Socke
   return { socket, status, data: () => text.slice(bodyStart), closed: () => closed };
 }
 
-test('chaos - a CONNECT is spliced to the target and echoes both ways', async (t) => {
+/** An echo server at `jn1` behind a CONNECT proxy of `m1`, both closed at teardown. */
+async function proxiedEcho(t: ExecutionContext): Promise<{ echo: Awaited<ReturnType<typeof echoServer>>; network: FaultNetwork; proxy: ConnectProxy }> {
   const echo = await echoServer();
   const network = new FaultNetwork();
   network.setAddress(`127.0.0.1:${echo.port}`, 'jn1');
@@ -55,6 +56,11 @@ test('chaos - a CONNECT is spliced to the target and echoes both ways', async (t
     await proxy.close();
     echo.server.close();
   });
+  return { echo, network, proxy };
+}
+
+test('chaos - a CONNECT is spliced to the target and echoes both ways', async (t) => {
+  const { echo, proxy } = await proxiedEcho(t);
   const c = await connectVia(proxy.port, `127.0.0.1:${echo.port}`);
   t.is(c.status, 'HTTP/1.1 200 Connection established');
   c.socket.write('hello');
@@ -64,15 +70,7 @@ test('chaos - a CONNECT is spliced to the target and echoes both ways', async (t
 });
 
 test('chaos - a cut link refuses new connections and resets live ones; heal lets them through', async (t) => {
-  const echo = await echoServer();
-  const network = new FaultNetwork();
-  network.setAddress(`127.0.0.1:${echo.port}`, 'jn1');
-  const proxy = new ConnectProxy(network, 'm1');
-  await proxy.start();
-  t.teardown(async () => {
-    await proxy.close();
-    echo.server.close();
-  });
+  const { echo, network, proxy } = await proxiedEcho(t);
   const live = await connectVia(proxy.port, `127.0.0.1:${echo.port}`);
   network.setLink('m1', 'jn1', { mode: 'cut' });
   await waitFor(() => live.closed(), { what: 'the reset of the live connection' });
@@ -89,15 +87,7 @@ test('chaos - a cut link refuses new connections and resets live ones; heal lets
 });
 
 test('chaos - a one-way drop loses bytes in one direction only, and the damaged connection is torn down on heal', async (t) => {
-  const echo = await echoServer();
-  const network = new FaultNetwork();
-  network.setAddress(`127.0.0.1:${echo.port}`, 'jn1');
-  const proxy = new ConnectProxy(network, 'm1');
-  await proxy.start();
-  t.teardown(async () => {
-    await proxy.close();
-    echo.server.close();
-  });
+  const { echo, network, proxy } = await proxiedEcho(t);
   const c = await connectVia(proxy.port, `127.0.0.1:${echo.port}`);
   // Replies (jn1 -> m1) are dropped; requests (m1 -> jn1) arrive.
   network.partitionOneWay(['jn1'], ['m1'], 'drop');
@@ -111,15 +101,7 @@ test('chaos - a one-way drop loses bytes in one direction only, and the damaged 
 });
 
 test('chaos - delayed bytes keep their order when the delay shrinks', async (t) => {
-  const echo = await echoServer();
-  const network = new FaultNetwork();
-  network.setAddress(`127.0.0.1:${echo.port}`, 'jn1');
-  const proxy = new ConnectProxy(network, 'm1');
-  await proxy.start();
-  t.teardown(async () => {
-    await proxy.close();
-    echo.server.close();
-  });
+  const { echo, network, proxy } = await proxiedEcho(t);
   const c = await connectVia(proxy.port, `127.0.0.1:${echo.port}`);
   network.setLink('m1', 'jn1', { delayMs: 300 });
   c.socket.write('a');
@@ -209,15 +191,7 @@ test('chaos - grpc-js dials through the CONNECT proxy when grpc_proxy is set, an
 });
 
 test('chaos - a corrupt link flips single bits at about the rate asked, loses and adds nothing, and spares connections that start with another byte', async (t) => {
-  const echo = await echoServer();
-  const network = new FaultNetwork();
-  network.setAddress(`127.0.0.1:${echo.port}`, 'jn1');
-  const proxy = new ConnectProxy(network, 'm1');
-  await proxy.start();
-  t.teardown(async () => {
-    await proxy.close();
-    echo.server.close();
-  });
+  const { echo, network, proxy } = await proxiedEcho(t);
   network.setLink('m1', 'jn1', { corrupt: { everyBytes: 1000, firstByte: 'Q'.charCodeAt(0) } });
   t.deepEqual(network.describe(), ['m1->jn1 pass corrupt/1000B']);
   const bytes = 100_000;

@@ -199,12 +199,9 @@ test('snapshot - closing the sender mid-transfer stops both sides cleanly', asyn
   t.deepEqual(a2.snapshotStatus, [{ peer: 'b', ok: true }]);
 });
 
-test('snapshot - a stalled receive is aborted after the idle timeout and the receiver serves again', async (t) => {
-  const [a, b] = await pair({ snapshotIdleTimeoutMs: 200 });
-  const source = await writeFileSet({ one: pseudoRandomBytes(1000, 4) });
-  // A raw client sends the header and then nothing.
-  const client = new grpc.Client(b.address, grpc.credentials.createInsecure());
-  const status = await new Promise<grpc.StatusObject>((resolve) => {
+/** InstallSnapshot from a raw client: the header only, then the end of the stream when `end`; resolves with the status. */
+function rawInstall(client: grpc.Client, header: NonNullable<SnapshotChunk['header']>, end: boolean): Promise<grpc.StatusObject> {
+  return new Promise((resolve) => {
     const call = client.makeClientStreamRequest(
       '/qjournal.raft.v1.RaftTransport/InstallSnapshot',
       (value: SnapshotChunk) => raftV1.SnapshotChunk.serialize(value),
@@ -212,8 +209,17 @@ test('snapshot - a stalled receive is aborted after the idle timeout and the rec
       () => {},
     );
     call.on('status', resolve);
-    call.write({ header: { message: encodeMessage(msgSnap()), files: source.files, headerCrc32c: snapshotHeaderCrc32c(msgSnap(), source.files) } });
+    call.write({ header });
+    if (end) call.end();
   });
+}
+
+test('snapshot - a stalled receive is aborted after the idle timeout and the receiver serves again', async (t) => {
+  const [a, b] = await pair({ snapshotIdleTimeoutMs: 200 });
+  const source = await writeFileSet({ one: pseudoRandomBytes(1000, 4) });
+  // A raw client sends the header and then nothing.
+  const client = new grpc.Client(b.address, grpc.credentials.createInsecure());
+  const status = await rawInstall(client, { message: encodeMessage(msgSnap()), files: source.files, headerCrc32c: snapshotHeaderCrc32c(msgSnap(), source.files) }, false);
   client.close();
   t.is(status.code, grpc.status.DEADLINE_EXCEEDED);
   a.sources.set(SNAPSHOT_META.index, source);
@@ -229,19 +235,7 @@ test('snapshot - a header whose checksum does not match (a snapshot index damage
   const damaged = { ...sent, snapshot: { ...sent.snapshot!, meta: { ...sent.snapshot!.meta, index: sent.snapshot!.meta.index + 4 } } };
   const client = new grpc.Client(b.address, grpc.credentials.createInsecure());
   t.teardown(() => client.close());
-  const install = (message: typeof sent, crc: number): Promise<grpc.StatusObject> =>
-    new Promise((resolve) => {
-      const call = client.makeClientStreamRequest(
-        '/qjournal.raft.v1.RaftTransport/InstallSnapshot',
-        (value: SnapshotChunk) => raftV1.SnapshotChunk.serialize(value),
-        (value: Buffer) => value,
-        () => {},
-      );
-      call.on('status', resolve);
-      call.write({ header: { message: encodeMessage(message), files: source.files, headerCrc32c: crc } });
-      call.end();
-    });
-  const refused = await install(damaged, snapshotHeaderCrc32c(sent, source.files));
+  const refused = await rawInstall(client, { message: encodeMessage(damaged), files: source.files, headerCrc32c: snapshotHeaderCrc32c(sent, source.files) }, true);
   t.not(refused.code, grpc.status.OK);
   t.regex(refused.details, /checksum/);
   const offsets = await new Promise<grpc.ServiceError | null>((resolve) => {
