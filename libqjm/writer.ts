@@ -32,6 +32,7 @@ import type { FinalizeResult__Output } from '../journalnode/protocol/generated/q
 import type { PurgeResult__Output } from '../journalnode/protocol/generated/qjournal/v1/PurgeResult.ts';
 import type { SegmentInfo__Output } from '../journalnode/protocol/generated/qjournal/v1/SegmentInfo.ts';
 import {
+  CorruptRecordsError,
   EpochFencedError,
   InvalidArgumentError,
   LeaseExpiredError,
@@ -551,6 +552,15 @@ export class JournalWriter {
       // one content: the batch is committed.
       this.log.debug({ journalId: this.journalId, firstTxId: head.firstTxId, expectedTxId: error.expectedTxId }, 're-sent batch already committed');
       this.acknowledgeHead();
+      return;
+    }
+    if (error instanceof CorruptRecordsError && crc32c(head.framed) === head.crc32c) {
+      // The JournalNode saw other bytes than these, which still match their checksum: damaged on
+      // the way (HTTP/2 has no checksum of its own). Nothing was proposed; send again on a new
+      // stream. The write's deadline bounds how long a path that keeps damaging bytes is tried.
+      this.log.warn({ journalId: this.journalId, address: this.streamAddress, firstTxId: head.firstTxId, error: error.message }, 'batch damaged on the way; sending it again');
+      this.reconnectFailures += 1;
+      this.dropStream(this.routes.delayMs(this.reconnectFailures));
       return;
     }
     if (error.retryable) {

@@ -78,7 +78,9 @@ export type StreamFault =
   /** Do not apply; answer INTERNAL (a non-retryable failure). */
   | 'internal-error'
   /** Do not apply; answer LEASE_EXPIRED (the writer's leadership is gone). */
-  | 'lease-expired';
+  | 'lease-expired'
+  /** Do not apply; answer CORRUPT_RECORDS (the bytes were damaged on the way). */
+  | 'corrupt-records';
 
 type Handlers = QJournalHandlers;
 
@@ -563,8 +565,8 @@ export class FakeJournalCluster {
           breakStream();
           return;
         }
-        if (fault === 'internal-error' || fault === 'lease-expired') {
-          const code = fault === 'internal-error' ? 'INTERNAL' : 'LEASE_EXPIRED';
+        if (fault === 'internal-error' || fault === 'lease-expired' || fault === 'corrupt-records') {
+          const code = fault === 'internal-error' ? 'INTERNAL' : fault === 'lease-expired' ? 'LEASE_EXPIRED' : 'CORRUPT_RECORDS';
           call.write({ sequence: request.sequence, ...fail(code, 'injected failure (fake)') });
           return;
         }

@@ -328,3 +328,25 @@ test('writer - abort rejects pending writes with WriterClosedError at once', asy
   await t.throwsAsync(pending, { instanceOf: WriterClosedError });
   t.is((await writer.ended).state, 'closed');
 });
+
+test('writer - CORRUPT_RECORDS for a batch whose bytes still match their checksum: damaged on the way, sent again', async (t) => {
+  const { cluster, manager } = await startFake(t);
+  const writer = await openWriter(manager());
+  let damaged = 0;
+  cluster.streamFault = (request) => (request.firstTxId === 1 && damaged++ < 2 ? 'corrupt-records' : 'normal');
+  await writer.write(1, makeEdits(1, 5));
+  await writer.write(6, makeEdits(6, 5));
+  t.is(damaged, 3, 'refused twice, applied the third time');
+  assertJournalHolds(t, cluster, 10);
+  assertAppliedOnce(t, cluster);
+  t.is(writer.state, 'open');
+});
+
+test('writer - a path that keeps damaging a batch ends in a write timeout, not a loop', async (t) => {
+  const { cluster, manager } = await startFake(t);
+  const writer = await openWriter(manager({ writeTimeoutMs: 500 }));
+  cluster.streamFault = () => 'corrupt-records';
+  await t.throwsAsync(writer.write(1, makeEdits(1, 3)), { instanceOf: WriteTimeoutError });
+  t.is(writer.state, 'failed');
+  t.is(cluster.editsOf('j1').length, 0);
+});
