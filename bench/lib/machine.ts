@@ -3,7 +3,7 @@
  * CPU time, bytes written to storage.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statfsSync } from 'node:fs';
 import { cpus, freemem, loadavg, release, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 
@@ -18,6 +18,12 @@ export interface MachineInfo {
   /** The file system and device of the data folder (from /proc/mounts). */
   readonly dataFileSystem: string;
   readonly dataDevice: string;
+  /**
+   * How full that file system was when the run started, percent of the blocks non-root users may
+   * have (as `df` shows it; undefined where statfs is not available). A nearly full ext4 writes
+   * more slowly: one stop's runs were taken on a disk that then filled up.
+   */
+  readonly dataUsedPercentAtStart: number | undefined;
   /** 1-minute load average when the run started and ended (other work on the machine skews figures). */
   readonly loadAverageAtStart: number;
   loadAverageAtEnd: number;
@@ -41,6 +47,18 @@ function mountOf(path: string): { device: string; fileSystem: string } {
   return { device: best.device, fileSystem: best.fileSystem };
 }
 
+/** Used share of the file system holding `path`, percent, as `df` computes it. */
+function usedPercent(path: string): number | undefined {
+  try {
+    const s = statfsSync(path);
+    const used = s.blocks - s.bfree;
+    const usable = used + s.bavail;
+    return usable > 0 ? Math.round((used / usable) * 1000) / 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Collect the machine's description; `etcdBinary` is asked for its version. */
 export function machineInfo(dataDir: string, etcdBinary: string | undefined): MachineInfo {
   let etcd = 'not found';
@@ -62,6 +80,7 @@ export function machineInfo(dataDir: string, etcdBinary: string | undefined): Ma
     etcd,
     dataFileSystem: mount.fileSystem,
     dataDevice: mount.device,
+    dataUsedPercentAtStart: usedPercent(dataDir),
     loadAverageAtStart: Math.round(loadavg()[0]! * 100) / 100,
     loadAverageAtEnd: 0,
     freeMemoryGiBAtStart: Math.round((freemem() / 2 ** 30) * 10) / 10,

@@ -106,6 +106,8 @@ test('bench - a quick run reports every figure as one JSON object on its last li
   }
   t.true(report['quick'] === true);
   t.is(typeof at(report, 'machine.cpuModel'), 'string');
+  const used = at(report, 'machine.dataUsedPercentAtStart');
+  t.true(typeof used === 'number' && used >= 0 && used <= 100, `data folder ${String(used)}% used`);
 
   const measured = numbersIn({ results: report['results'], ratios: report['ratios'], settings: report['settings'], targets: report['targets'], batched: report['batchedThroughputRatioVsEtcd'] }, '', []);
   t.true(measured.length > 50);
