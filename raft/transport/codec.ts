@@ -104,10 +104,15 @@ export function snapshotHeaderCrc32c(message: Message, files: readonly SnapshotF
     message.commitOnly,
     Buffer.from(message.context).toString('base64'),
     message.entries.map((e) => [e.term, e.index, e.type, Buffer.from(e.data).toString('base64')]),
-    snapshot === null ? null : [snapshot.meta.index, snapshot.meta.term, snapshot.meta.confState, Buffer.from(snapshot.data).toString('base64')],
+    // The configuration field by field: JSON of the object would follow its keys' insertion order.
+    snapshot === null ? null : [snapshot.meta.index, snapshot.meta.term, confStateFields(snapshot.meta.confState), Buffer.from(snapshot.data).toString('base64')],
     files.map((f) => [f.name, f.bytes, f.crc32c]),
   ]);
   return crc32c(Buffer.from(canonical, 'utf8'));
+}
+
+function confStateFields(cs: ConfState): unknown[] {
+  return [cs.voters, cs.votersOutgoing, cs.learners, cs.learnersNext, cs.autoLeave];
 }
 
 /** True when `value` is a node id the core accepts. */

@@ -312,8 +312,6 @@ export class GrpcRaftTransport {
       'grpc.max_reconnect_backoff_ms': this.reconnectBackoffMs.max,
       'grpc.keepalive_time_ms': this.keepaliveTimeMs,
       'grpc.keepalive_timeout_ms': Math.max(1000, Math.floor(this.keepaliveTimeMs / 2)),
-      // Distinct options give distinct subchannels: snapshot chunks get a connection of their own.
-      'qjournal.raft.purpose': 'snapshot',
     };
   }
 

@@ -287,10 +287,9 @@ function checkFrameCrc(payload: Buffer, frameCrc: number, large: readonly { data
   crc = crc32c(payload.subarray(from), crc);
   if (crc !== frameCrc) throw new WireFormatError('batch.crc32c', `frame checksum mismatch (${crc} computed, ${frameCrc} sent)`);
   for (const [i, { data, crc: sent }] of large.entries()) {
-    const computed = crc32c(data);
-    if (computed !== sent) throw new WireFormatError('batch.crc32c', `checksum mismatch in the data of large entry ${i} of the frame`);
+    if (crc32c(data) !== sent) throw new WireFormatError('batch.crc32c', `checksum mismatch in the data of large entry ${i} of the frame`);
+    rememberEntryDataCrc32c(data, sent);
   }
-  for (const { data, crc: sent } of large) rememberEntryDataCrc32c(data, sent);
 }
 
 /** Encode an ack frame payload. */

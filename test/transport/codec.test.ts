@@ -2,7 +2,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { crc32c } from '@node-rs/crc32';
 import type { Entry, Message, MessageType, Snapshot } from '../../raft/core/types.ts';
-import { decodeMessage, encodeMessage, messageBytesUpperBound, decodeSnapshotFiles } from '../../raft/transport/codec.ts';
+import { decodeMessage, encodeMessage, messageBytesUpperBound, decodeSnapshotFiles, snapshotHeaderCrc32c } from '../../raft/transport/codec.ts';
 import { WireFormatError } from '../../raft/transport/errors.ts';
 import { BATCH_OVERHEAD_BYTES } from '../../raft/transport/peer-stream.ts';
 import { decodeAckFrame, decodeBatchFrame, encodeAckFrame, encodeBatchFrame, ZERO_COPY_DATA_BYTES_MIN } from '../../raft/transport/link-codec.ts';
@@ -244,4 +244,13 @@ test('link codec - acknowledgements: safe sequences only, exact length', (t) => 
   t.throws(() => decodeAckFrame(encodeAckFrame(-1)), { instanceOf: WireFormatError });
   t.throws(() => decodeAckFrame(encodeAckFrame(0.5)), { instanceOf: WireFormatError });
   t.throws(() => decodeAckFrame(Buffer.alloc(7)), { instanceOf: WireFormatError });
+});
+
+test('codec - the snapshot header CRC depends on the values, not on the order the configuration was built in', (t) => {
+  const confState = { voters: ['a', 'b'], votersOutgoing: [], learners: ['c'], learnersNext: [], autoLeave: false };
+  const reordered = { autoLeave: false, learnersNext: [], learners: ['c'], votersOutgoing: [], voters: ['a', 'b'] };
+  const snap = (cs: typeof confState): Message => message({ type: 'MsgSnap', from: 'a', to: 'b', snapshot: { meta: { index: 9, term: 2, confState: cs }, data: new Uint8Array([1]) } });
+  const files = [{ name: 'f', bytes: 3, crc32c: 7 }];
+  t.is(snapshotHeaderCrc32c(snap(reordered), files), snapshotHeaderCrc32c(snap(confState), files));
+  t.not(snapshotHeaderCrc32c(snap({ ...confState, learners: [] }), files), snapshotHeaderCrc32c(snap(confState), files));
 });
