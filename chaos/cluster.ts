@@ -13,7 +13,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { ManagedProcess } from '../deploy/managed-process.ts';
-import { journalNodeArgs } from '../deploy/launcher.ts';
+import { journalNodeArgs, journalNodeProcessEnv } from '../deploy/launcher.ts';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { freePort } from '../test/support/ports.ts';
@@ -224,7 +224,7 @@ export class ChaosCluster {
       '--exit-with-parent',
       ...(joining ? ['--join'] : []),
     ]);
-    const env = { ...this.proxyEnv(slot.proxy), ...this.options.jnEnv, QJM_FAULTY_FS_CONTROL: slot.diskControlPath };
+    const env = journalNodeProcessEnv({ ...this.proxyEnv(slot.proxy), ...this.options.jnEnv, QJM_FAULTY_FS_CONTROL: slot.diskControlPath });
     slot.process.respec({ args, env });
     await slot.process.start();
   }

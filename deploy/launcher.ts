@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ManagedProcess } from './managed-process.ts';
 import { freePort, portIsFree } from './ports.ts';
-import { JOURNALNODE_NODE_FLAGS } from '../journalnode/gc-tuning.ts';
+import { journalNodeEnv, JOURNALNODE_NODE_FLAGS } from '../journalnode/gc-tuning.ts';
 import { acquirePidLock, PidLockHeldError } from '../journalnode/pid-lock.ts';
 
 /** The project root (where bin/ and examples/ are). */
@@ -32,6 +32,14 @@ export const journalNodeBin = join(projectRoot, 'bin', 'journalnode');
 /** `node` arguments that run a JournalNode with `args`: its node flags first (journalnode/gc-tuning.ts). */
 export function journalNodeArgs(args: readonly string[]): string[] {
   return [...JOURNALNODE_NODE_FLAGS, journalNodeBin, ...args];
+}
+
+/**
+ * The environment a launcher gives a JournalNode, over this process's and with `extra` last:
+ * glibc's malloc settings (journalnode/gc-tuning.ts).
+ */
+export function journalNodeProcessEnv(extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+  return { ...journalNodeEnv(process.env), ...extra };
 }
 
 /** Time a child gets to print its ready line, ms (tsx compiles TypeScript on a first start). */
@@ -318,6 +326,7 @@ async function launch(
           '--exit-with-parent',
         ]),
         cwd: projectRoot,
+        env: journalNodeProcessEnv(),
         logPath: logPath(jn.id),
         readyLine: /^journalnode: id=\S+ rpc=(\S+) http=(\S+)$/m,
         startTimeoutMs: childStartTimeoutMs,

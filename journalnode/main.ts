@@ -7,7 +7,7 @@
  * `journalnode: id=<id> rpc=<host:port> http=<host:port>`.
  */
 import { ConfigError, parseArgs } from './config.ts';
-import { tuneGarbageCollector } from './gc-tuning.ts';
+import { JOURNALNODE_MALLOC_TUNABLES, mallocTuned, tuneGarbageCollector } from './gc-tuning.ts';
 import { startJournalNode, type JournalNodeHandle } from './server.ts';
 import { testHooksFromEnv, TestHookError, type TestHooks } from './test-hooks.ts';
 
@@ -27,6 +27,12 @@ function watchParent(handle: JournalNodeHandle): void {
     void handle.stop();
   }, parentCheckIntervalMs);
   timer.unref();
+}
+
+/** True when this process runs on glibc (whose allocator reads GLIBC_TUNABLES). */
+function onGlibc(): boolean {
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  return header?.glibcVersionRuntime !== undefined;
 }
 
 /** Run the command; resolves with the exit code once the node stopped (or failed to start). */
@@ -83,6 +89,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 1;
     }
     process.stdout.write(`journalnode: id=${config.id} rpc=${handle.rpcAddress} http=${handle.httpAddress}\n`);
+    if (onGlibc() && !mallocTuned()) {
+      handle.log.warn({ want: `GLIBC_TUNABLES=${JOURNALNODE_MALLOC_TUNABLES}` }, 'started without the malloc settings of ./bin/journalnode: more page faults under load (journalnode/gc-tuning.ts)');
+    }
     if (signalled !== undefined) onSignal(signalled);
     if (config.exitWithParent) watchParent(handle);
     const error = await handle.stopped;

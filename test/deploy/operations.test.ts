@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, journalNodeArgs, projectRoot, startLocalCluster } from '../../deploy/launcher.ts';
+import { freePort, journalNodeArgs, journalNodeProcessEnv, projectRoot, startLocalCluster } from '../../deploy/launcher.ts';
 import type { LocalCluster } from '../../deploy/launcher.ts';
 import { ManagedProcess } from '../../deploy/managed-process.ts';
 import { NamespaceLoad } from '../../deploy/load.ts';
@@ -64,6 +64,7 @@ test('deploy operations - add-peer and remove-peer without downtime; reset-peer 
     args: journalNodeArgs(['--id', 'jn4', '--data', join(dataDir, 'jn4'), '--rpc', rpc4, '--http', http4,
       '--initial-cluster', [...[...members].map(([id, address]) => `${id}=${address}`), `jn4=${rpc4}`].join(','), '--join', '--tick-ms', '50', '--exit-with-parent']),
     cwd: projectRoot,
+    env: journalNodeProcessEnv(),
     logPath: join(dataDir, 'logs', 'jn4.log'),
     readyLine: /^journalnode: id=jn4 /m,
     startTimeoutMs: 60_000,

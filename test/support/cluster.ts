@@ -8,7 +8,7 @@
  */
 import { mkdtempSync } from 'node:fs';
 import { ManagedProcess } from '../../deploy/managed-process.ts';
-import { journalNodeArgs } from '../../deploy/launcher.ts';
+import { journalNodeArgs, journalNodeProcessEnv } from '../../deploy/launcher.ts';
 import { rm } from 'node:fs/promises';
 import { freePort } from './ports.ts';
 import { tmpdir } from 'node:os';
@@ -118,7 +118,7 @@ export async function startJournalCluster(options: JournalClusterOptions = {}): 
   }
   const dataDirs = ids.map((id) => join(baseDir, id));
   const initialCluster = ids.map((id, i) => `${id}=${rpcAddresses[i]}`).join(',');
-  const env = options.env ?? {};
+  const env = journalNodeProcessEnv(options.env);
 
   const argsOf = (i: number, restart: RestartOptions): string[] => [
     '--id', ids[i]!,
