@@ -24,7 +24,7 @@
 import type { ClientDuplexStream } from '@grpc/grpc-js';
 import type { JournalError } from './errors.ts';
 import { crc32c } from '@node-rs/crc32';
-import { frameRecordsForRequest } from '../journalnode/protocol/journal-request.ts';
+import { FramingBufferPool, frameRecordsForRequest } from '../journalnode/protocol/journal-request.ts';
 import { batchBytesMax, batchRecordsMax, recordBytesMax, recordHeaderBytes } from '../journalnode/protocol/limits.ts';
 import type { JournalRequest } from '../journalnode/protocol/generated/qjournal/v1/JournalRequest.ts';
 import type { JournalResponse__Output } from '../journalnode/protocol/generated/qjournal/v1/JournalResponse.ts';
@@ -54,6 +54,12 @@ import { deferred } from './clock.ts';
 import type { Deferred } from './clock.ts';
 import { Deque } from './deque.ts';
 import type { Logger } from './log.ts';
+
+/**
+ * Framing buffers of acknowledged batches a writer keeps for its next batches (each at most a
+ * batch, 8 MiB): in steady writing one is freed per batch acknowledged and taken per batch framed.
+ */
+export const framingBuffersKeptMax = 4;
 
 /** Where a writer is. Only 'open' accepts calls; the others are final. */
 export type WriterState = 'open' | 'fenced' | 'failed' | 'closed';
@@ -210,6 +216,8 @@ export class JournalWriter {
   private stallTimer: NodeJS.Timeout | undefined;
   private deadlineArmedAtMs = 0;
   private flushWaiters: Deferred<void>[] = [];
+  /** Framing memory of acknowledged batches, reused for the next ones. */
+  private readonly framingPool = new FramingBufferPool(framingBuffersKeptMax);
 
   /** @internal Use QuorumJournalManager.openForWrite. */
   constructor(settings: JournalWriterSettings) {
@@ -253,6 +261,11 @@ export class JournalWriter {
   /** Bytes admitted and not yet acknowledged (framed size). */
   get queuedBytes(): number {
     return this.queuedBytesValue;
+  }
+
+  /** Batches framed into the memory of an acknowledged one (see FramingBufferPool). */
+  get framingBuffersReused(): number {
+    return this.framingPool.reused;
   }
 
   /** Batches sent and not yet acknowledged. */
@@ -417,7 +430,7 @@ export class JournalWriter {
         for (const record of next.records) records.push(record);
         bytes += next.bytes;
       }
-      const framed = frameRecordsForRequest(first.firstTxId, records);
+      const framed = frameRecordsForRequest(first.firstTxId, records, this.framingPool.reuse);
       const batch: Batch = { firstTxId: first.firstTxId, count: records.length, framed, crc32c: crc32c(framed), sequence: 0, sends: 0 };
       this.inflight.push(batch);
       this.sendBatch(stream, batch);
@@ -573,6 +586,7 @@ export class JournalWriter {
   private acknowledgeHead(): void {
     const head = this.inflight.shift()!;
     this.sentOnStream -= 1;
+    this.framingPool.give(head.framed);
     this.queuedBytesValue -= head.framed.byteLength;
     this.lastAckedTxId = head.firstTxId + head.count - 1;
     this.reconnectFailures = 0;

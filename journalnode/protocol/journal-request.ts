@@ -27,9 +27,15 @@ export const JOURNAL_REQUEST_HEADROOM_BYTES = 128;
 /** Framed records that have the headroom in front of them (their own allocation's). */
 const withHeadroom = new WeakSet<Uint8Array>();
 
-/** {@link frameRecords}, with the headroom in front: such records serialize in place. */
-export function frameRecordsForRequest(firstTxId: number, records: readonly Uint8Array[]): Buffer {
-  const whole = Buffer.allocUnsafe(JOURNAL_REQUEST_HEADROOM_BYTES + framedBytes(records));
+/**
+ * {@link frameRecords}, with the headroom in front: such records serialize in place. `reuse`,
+ * when given, may return memory to frame into (at least the bytes asked, all of it the caller's:
+ * see {@link FramingBufferPool}); otherwise, or when it returns undefined, a new buffer is made.
+ */
+export function frameRecordsForRequest(firstTxId: number, records: readonly Uint8Array[], reuse?: (bytes: number) => Buffer | undefined): Buffer {
+  const bytes = JOURNAL_REQUEST_HEADROOM_BYTES + framedBytes(records);
+  const whole = reuse?.(bytes) ?? Buffer.allocUnsafe(bytes);
+  if (whole.byteLength !== bytes) throw new RangeError(`framing buffer of ${whole.byteLength} bytes for ${bytes}`);
   frameRecordsInto(whole, JOURNAL_REQUEST_HEADROOM_BYTES, firstTxId, records);
   const framed = whole.subarray(JOURNAL_REQUEST_HEADROOM_BYTES);
   withHeadroom.add(framed);
@@ -87,4 +93,71 @@ export function serializeJournalRequestInPlace(request: JournalRequest): Buffer 
   const message = Buffer.from(records.buffer, records.byteOffset - o, o + records.byteLength);
   header.copy(message, 0, 0, o);
   return message;
+}
+
+/**
+ * Framing memory a writer reuses once a batch is acknowledged, so that a master sending large
+ * batches does not allocate (and V8 count, towards its next full collection) a new batch-sized
+ * buffer for each: only grpc-js's own copy of each message remains.
+ *
+ * Only whole allocations of at least {@link FramingBufferPool.minBytes} are kept (smaller
+ * buffers may share Node's allocation pool with other data). The pool holds at most
+ * `buffersMax` of them; when full, a returned buffer replaces the smallest one kept, if larger.
+ *
+ * Giving a buffer back promises that nothing reads it any more. For a writer's batch that holds
+ * once the JournalNode acknowledged it: the batch has left the writer's queue, and grpc-js let
+ * go of the message when it was sent (a message is copied behind grpc-js's 5-byte prefix and the
+ * streaming call commits to one attempt long before an answer). Should that ever not hold, a
+ * resent message would carry other bytes than its CRCs: the JournalNode refuses it as corrupt,
+ * or takes it as a duplicate of a batch it holds.
+ */
+export class FramingBufferPool {
+  /** Smallest allocation kept, bytes. */
+  static readonly minBytes = 64 * 1024;
+  private readonly free: ArrayBuffer[] = [];
+  private reusedCount = 0;
+  /** {@link take}, bound: the `reuse` argument of {@link frameRecordsForRequest}. */
+  readonly reuse = (bytes: number): Buffer | undefined => this.take(bytes);
+
+  constructor(readonly buffersMax: number) {
+    if (!Number.isInteger(buffersMax) || buffersMax < 0) throw new RangeError(`framing pool of ${buffersMax} buffers`);
+  }
+
+  /** A buffer of exactly `bytes` over a kept allocation large enough, or undefined. */
+  take(bytes: number): Buffer | undefined {
+    let best = -1;
+    for (let i = 0; i < this.free.length; i++) {
+      const size = this.free[i]!.byteLength;
+      if (size >= bytes && (best < 0 || size < this.free[best]!.byteLength)) best = i;
+    }
+    if (best < 0) return undefined;
+    const [buffer] = this.free.splice(best, 1);
+    this.reusedCount += 1;
+    return Buffer.from(buffer!, 0, bytes);
+  }
+
+  /** Give back the allocation under `framed` (records from {@link frameRecordsForRequest}). */
+  give(framed: Uint8Array): void {
+    const buffer = framed.buffer;
+    if (!(buffer instanceof ArrayBuffer) || buffer.byteLength < FramingBufferPool.minBytes || this.buffersMax === 0) return;
+    if (framed.byteOffset !== JOURNAL_REQUEST_HEADROOM_BYTES) return; // not at the start of its own allocation
+    if (this.free.includes(buffer)) throw new Error('framing buffer given back twice');
+    if (this.free.length < this.buffersMax) {
+      this.free.push(buffer);
+      return;
+    }
+    let smallest = 0;
+    for (let i = 1; i < this.free.length; i++) if (this.free[i]!.byteLength < this.free[smallest]!.byteLength) smallest = i;
+    if (this.free[smallest]!.byteLength < buffer.byteLength) this.free[smallest] = buffer;
+  }
+
+  /** Allocations kept now. */
+  get size(): number {
+    return this.free.length;
+  }
+
+  /** Buffers handed out by {@link take} so far. */
+  get reused(): number {
+    return this.reusedCount;
+  }
 }

@@ -5,7 +5,7 @@ import { crc32c } from '@node-rs/crc32';
 import * as protoLoader from '@grpc/proto-loader';
 import type * as grpc from '@grpc/grpc-js';
 import { frameRecords, journalProtoLoaderOptions, journalProtoPath, parseRecords } from '../../journalnode/protocol/index.ts';
-import { frameRecordsForRequest, JOURNAL_REQUEST_HEADROOM_BYTES, serializeJournalRequestInPlace } from '../../journalnode/protocol/journal-request.ts';
+import { FramingBufferPool, frameRecordsForRequest, JOURNAL_REQUEST_HEADROOM_BYTES, serializeJournalRequestInPlace } from '../../journalnode/protocol/journal-request.ts';
 import type { JournalRequest } from '../../journalnode/protocol/generated/qjournal/v1/JournalRequest.ts';
 
 /** protobufjs's codec of JournalRequest, loaded on its own (not the wrapped one). */
@@ -54,4 +54,58 @@ test('journal request - anything else is left to protobufjs', (t) => {
   t.is(serializeJournalRequestInPlace({ ...base, epoch: '2' }), undefined, 'a string');
   t.is(serializeJournalRequestInPlace({ ...base, journalId: 'é' }), undefined, 'not ASCII');
   t.is(serializeJournalRequestInPlace({ ...base, journalId: 'x'.repeat(65) }), undefined, 'too long for the headroom');
+});
+
+test('journal request - framed into reused memory full of old bytes: what protobufjs decodes is the new request', (t) => {
+  const big = fc.array(fc.uint8Array({ minLength: 1, maxLength: 40_000 }), { minLength: 2, maxLength: 6 });
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 2 ** 40 }), big, big, (firstTxId, oldEdits, newEdits) => {
+      const pool = new FramingBufferPool(2);
+      const old = frameRecordsForRequest(firstTxId, oldEdits.map((e) => e.fill(0xee)));
+      const oldRequest = { sequence: 1, journalId: 'j1', epoch: 9, firstTxId, count: oldEdits.length, records: old, crc32c: crc32c(old) };
+      serializeJournalRequestInPlace(oldRequest);
+      pool.give(old);
+      const framed = frameRecordsForRequest(firstTxId + 100, newEdits, pool.reuse);
+      // (Small buffers share Node's allocation pool, so equal ArrayBuffers alone prove nothing.)
+      const reused = pool.reused === 1;
+      t.is(reused, old.buffer.byteLength >= FramingBufferPool.minBytes && old.buffer.byteLength >= framed.byteLength + JOURNAL_REQUEST_HEADROOM_BYTES);
+      if (reused) t.is(framed.buffer, old.buffer);
+      const request = { sequence: 2, journalId: 'j1', epoch: 10, firstTxId: firstTxId + 100, count: newEdits.length, records: framed, crc32c: crc32c(framed) };
+      const back = decode(serializeJournalRequestInPlace(request)!);
+      t.like(back, { sequence: 2, journalId: 'j1', epoch: 10, firstTxId: firstTxId + 100, count: newEdits.length, crc32c: crc32c(frameRecords(firstTxId + 100, newEdits)) });
+      t.deepEqual(
+        parseRecords(back['records'] as Uint8Array).map((r) => Buffer.from(r.data)),
+        newEdits.map((e) => Buffer.from(e)),
+      );
+    }),
+    { numRuns: 60 },
+  );
+});
+
+test('journal request - the framing pool keeps whole allocations only, up to its limit, the largest ones', (t) => {
+  const framedOf = (bytes: number): Buffer => frameRecordsForRequest(1, [Buffer.alloc(bytes - 16 - JOURNAL_REQUEST_HEADROOM_BYTES)]);
+  const pool = new FramingBufferPool(2);
+  t.is(pool.take(10), undefined, 'empty');
+  pool.give(framedOf(1000));
+  t.is(pool.size, 0, 'small buffers may share Node\'s pool: never kept');
+  const a = framedOf(100_000);
+  pool.give(a.subarray(10));
+  t.is(pool.size, 0, 'not at the start of its allocation');
+  pool.give(a);
+  t.throws(() => pool.give(a), { message: /twice/ });
+  const b = framedOf(200_000);
+  pool.give(b);
+  t.is(pool.size, 2);
+  const c = framedOf(300_000);
+  pool.give(c);
+  t.is(pool.size, 2, 'full');
+  t.is(pool.take(150_000)?.buffer, b.buffer, 'the smallest that fits: the 100 kB one was replaced by a larger one');
+  t.is(pool.take(250_000)?.buffer, c.buffer);
+  t.is(pool.take(1), undefined);
+  t.is(pool.reused, 2);
+  const none = new FramingBufferPool(0);
+  none.give(framedOf(100_000));
+  t.is(none.size, 0);
+  t.throws(() => new FramingBufferPool(-1), { instanceOf: RangeError });
+  t.throws(() => frameRecordsForRequest(1, [Buffer.alloc(10)], () => Buffer.alloc(5)), { instanceOf: RangeError });
 });

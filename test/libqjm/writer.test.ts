@@ -342,6 +342,19 @@ test('writer - CORRUPT_RECORDS for a batch whose bytes still match their checksu
   t.is(writer.state, 'open');
 });
 
+test('writer - batches are framed into the memory of acknowledged ones, and every edit arrives as written', async (t) => {
+  const { cluster, manager } = await startFake(t);
+  const writer = await openWriter(manager());
+  // Batches of 100 edits of 1 KiB (over the pool's 64 KiB minimum): pipelined, then one at a time.
+  const writes: Promise<void>[] = [];
+  for (let i = 0; i < 20; i++) writes.push(writer.write(1 + i * 100, makeEdits(1 + i * 100, 100, 1024)));
+  await Promise.all(writes);
+  for (let i = 20; i < 40; i++) await writer.write(1 + i * 100, makeEdits(1 + i * 100, 100, 1024));
+  assertJournalHolds(t, cluster, 4000);
+  assertAppliedOnce(t, cluster);
+  t.true(writer.framingBuffersReused >= 20, `${writer.framingBuffersReused} batches framed into reused memory`);
+});
+
 test('writer - a path that keeps damaging a batch ends in a write timeout, not a loop', async (t) => {
   const { cluster, manager } = await startFake(t);
   const writer = await openWriter(manager({ writeTimeoutMs: 500 }));
