@@ -14,7 +14,9 @@
  * Decoding checks shapes and types only (InvalidArgumentError); the state machine checks the
  * meaning (ids, ranges, epochs, txids) when it applies.
  */
+import { crc32c } from '@node-rs/crc32';
 import { z } from 'zod';
+import { crc32cCombine, rememberEntryDataCrc32c } from '../raft/crc32c.ts';
 import type { JournalErrorWire } from './protocol/errors.ts';
 import { InvalidArgumentError } from './protocol/errors.ts';
 import { readTxId, writeTxId } from './protocol/records.ts';
@@ -269,6 +271,20 @@ function jsonFieldsOf(command: Exclude<Command, JournalCommand | NoopCommand>): 
       return { type: 'releaseLease', journalId, leaseName, candidate, token, nowMs };
     }
   }
+}
+
+/**
+ * {@link encodeCommand} for a journal command whose `crc32c` was checked against its `records`
+ * (the service's admission does): the entry's data CRC, which the WAL and the peer links use, is
+ * then derived from it and the header's (raft/crc32c.ts), not computed by a pass over the batch.
+ * Computed before the copy into the entry, it also covers the copy: a byte the copy got wrong
+ * fails the WAL's check on read and the followers' on the link.
+ */
+export function encodeCheckedJournal(command: JournalCommand): Buffer {
+  const data = encodeJournal(command);
+  const headerBytes = data.byteLength - command.records.byteLength;
+  rememberEntryDataCrc32c(data, crc32cCombine(crc32c(data.subarray(0, headerBytes)), command.crc32c, command.records.byteLength));
+  return data;
 }
 
 function encodeJournal(command: JournalCommand): Buffer {

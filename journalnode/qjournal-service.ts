@@ -20,8 +20,8 @@ import { crc32c } from '@node-rs/crc32';
 import type { Logger } from 'pino';
 import type { RaftNode } from '../raft/node.ts';
 import { NodeStoppedError, NotLeaderError, ProposalDroppedError, ProposalRefusedError, RaftTimeoutError } from '../raft/errors.ts';
-import type { Command, CommandResult, NamespaceInfo } from './journal-commands.ts';
-import { encodeCommand } from './journal-commands.ts';
+import type { Command, CommandResult, JournalCommand, NamespaceInfo } from './journal-commands.ts';
+import { encodeCheckedJournal, encodeCommand } from './journal-commands.ts';
 import type { JournalStateMachine } from './journal-state-machine.ts';
 import { readBytesMax, readRecordsMax } from './journal-state-machine.ts';
 import type { JournalErrorWire } from './protocol/errors.ts';
@@ -161,7 +161,7 @@ export function createQJournalHandlers(options: QJournalServiceOptions): QJourna
   const nowMs = options.nowMs ?? Date.now;
 
   /** Propose `command` (synchronously: callers rely on stream order), answer with its result. */
-  function propose<T extends object>(op: string, command: Command): Promise<{ result: CommandResult<T>; applied: boolean }> {
+  function propose<T extends object, C extends Command>(op: string, command: C, encode: (command: C) => Buffer = encodeCommand): Promise<{ result: CommandResult<T>; applied: boolean }> {
     const started = performance.now();
     const finish = (result: CommandResult<T>, applied: boolean): { result: CommandResult<T>; applied: boolean } => {
       const outcome = result.ok ? 'ok' : result.error.code;
@@ -171,7 +171,7 @@ export function createQJournalHandlers(options: QJournalServiceOptions): QJourna
     };
     let data: Buffer;
     try {
-      data = encodeCommand(command);
+      data = encode(command);
     } catch (error) {
       return Promise.resolve(finish({ ok: false, error: wireErrorOf(error) }, false));
     }
@@ -202,7 +202,7 @@ export function createQJournalHandlers(options: QJournalServiceOptions): QJourna
         callback(null, respond(command));
         return;
       }
-      void propose<object>(op, command).then(({ result }) => callback(null, respond(result)));
+      void propose<object, Command>(op, command).then(({ result }) => callback(null, respond(result)));
     };
   }
 
@@ -232,7 +232,8 @@ export function createQJournalHandlers(options: QJournalServiceOptions): QJourna
       metrics.requests.inc({ op: 'journal', outcome: damaged.error.code });
       return Promise.resolve({ result: damaged, applied: false });
     }
-    const proposal = propose<object>('journal', {
+    // Checked above: the batch CRC gives the entry's (no pass over the batch for the WAL).
+    const command: JournalCommand = {
       type: 'journal',
       journalId: request.journalId,
       epoch: request.epoch,
@@ -240,7 +241,8 @@ export function createQJournalHandlers(options: QJournalServiceOptions): QJourna
       count: request.count,
       records: request.records,
       crc32c: request.crc32c,
-    });
+    };
+    const proposal = propose<object, JournalCommand>('journal', command, encodeCheckedJournal);
     if (options.canaryAckBeforeFsync === true && node.isLeader()) {
       // TEST ONLY canary: acknowledge now, whatever becomes of the proposal.
       const lastTxId = request.firstTxId + request.count - 1;

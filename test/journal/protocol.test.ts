@@ -15,7 +15,10 @@ import {
 import type { EditsUnavailableError } from '../../journalnode/protocol/errors.ts';
 import { loadJournalProtocol } from '../../journalnode/protocol/load.ts';
 import type { Command } from '../../journalnode/journal-commands.ts';
-import { decodeCommand, encodeCommand } from '../../journalnode/journal-commands.ts';
+import { decodeCommand, encodeCheckedJournal, encodeCommand } from '../../journalnode/journal-commands.ts';
+import { knownEntryDataCrc32c } from '../../raft/crc32c.ts';
+import { frameRecords } from '../../journalnode/protocol/records.ts';
+import { crc32c } from '@node-rs/crc32';
 import { InvalidArgumentError } from '../../journalnode/protocol/errors.ts';
 import { journalCommand, ns } from './helpers.ts';
 
@@ -118,4 +121,22 @@ test('protocol - malformed commands are InvalidArgumentError, never anything els
     }),
     { numRuns: 2000 },
   );
+});
+
+test('protocol - a checked journal command\'s entry gets its data CRC from the batch CRC, equal to a pass over the entry', (t) => {
+  let remembered = 0;
+  const edits = fc.array(fc.uint8Array({ minLength: 1, maxLength: 3000, size: 'max' }), { minLength: 1, maxLength: 12 });
+  fc.assert(
+    fc.property(fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/), fc.integer({ min: 1, max: 2 ** 40 }), fc.integer({ min: 1, max: 2 ** 40 }), edits, (journalId, epoch, firstTxId, batch) => {
+      const records = frameRecords(firstTxId, batch);
+      const command = { type: 'journal' as const, journalId, epoch, firstTxId, count: batch.length, records, crc32c: crc32c(records) };
+      const data = encodeCheckedJournal(command);
+      if (!data.equals(encodeCommand(command))) return false;
+      if (data.byteLength < 8192) return knownEntryDataCrc32c(data) === undefined; // small entries are not remembered
+      remembered += 1;
+      return knownEntryDataCrc32c(data) === crc32c(data);
+    }),
+    { numRuns: 100, endOnFailure: true },
+  );
+  t.true(remembered > 20, `${remembered} of 100 entries large enough to be remembered`);
 });
