@@ -29,6 +29,10 @@
  * - replace: a new JournalNode joins and replaces the leader (c[1] < 0.3) or the follower c[0]
  *   (learner, catch-up, one joint configuration change); the old one is stopped and wiped.
  * - transfer-leader: to the follower c[0].
+ * - corrupt-links: one bit in about every 8 + c[0] * 56 KiB flipped on the Raft peer links
+ *   between the member JNs, both ways.
+ * - corrupt-grpc: the same on the masters' gRPC connections to the JNs, both ways (requests and
+ *   answers; their tails over HTTP stay clean).
  */
 import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync, mkdtempSync } from 'node:fs';
@@ -48,7 +52,7 @@ import { RawJournalClient } from './raw-client.ts';
 import { buildSchedule, describeSchedule, faultKinds, type FaultKind, type ScheduledFault } from './schedule.ts';
 
 /** Canaries: deliberately broken JournalNodes the checker must catch (see journalnode/README.md). */
-export const canaryNames = ['ack-before-fsync', 'skip-epoch-check', 'skip-link-crc'] as const;
+export const canaryNames = ['ack-before-fsync', 'skip-epoch-check', 'skip-link-crc', 'skip-admission-crc'] as const;
 
 /** A canary name. */
 export type CanaryName = (typeof canaryNames)[number];
@@ -453,6 +457,28 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         return async () => {
           network.healAll();
           log(`chaos: t=${elapsed()} fault #${fault.index} corrupt-links healed: ${network.stats.bitsFlipped - flippedBefore} bits flipped`);
+        };
+      }
+      case 'corrupt-grpc': {
+        // Bit flips on the masters' gRPC connections to the JournalNodes (requests and answers),
+        // one per 8..64 KiB. HTTP/2 has no checksum: the records' CRCs catch damaged edits (the
+        // writer sends the batch again), anything else must end in a refused call or a broken
+        // connection, never in a wrong answer taken for a right one.
+        const everyBytes = Math.round(8 * 1024 + c[0]! * 56 * 1024);
+        const grpcPreface = 'P'.charCodeAt(0);
+        const nodes = cluster.slots.map((s) => s.id);
+        const masters = cluster.masters.map((m) => m.id);
+        for (const m of masters) {
+          for (const n of nodes) {
+            network.setLink(m, n, { corrupt: { everyBytes, firstByte: grpcPreface } });
+            network.setLink(n, m, { corrupt: { everyBytes, firstByte: grpcPreface } });
+          }
+        }
+        const flippedBefore = network.stats.bitsFlipped;
+        say(`one bit in about every ${everyBytes} bytes of the gRPC connections of ${masters.join(' ')} to ${nodes.join(' ')}`);
+        return async () => {
+          network.healAll();
+          log(`chaos: t=${elapsed()} fault #${fault.index} corrupt-grpc healed: ${network.stats.bitsFlipped - flippedBefore} bits flipped`);
         };
       }
       case 'transfer-leader': {

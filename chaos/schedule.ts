@@ -24,6 +24,7 @@ export const faultKinds = [
   'replace',
   'transfer-leader',
   'corrupt-links',
+  'corrupt-grpc',
 ] as const;
 
 /** One kind of fault. */

@@ -31,7 +31,8 @@
  * - journal(e, first, count, records, crc): valid counts and sizes; e == promised; an exact
  *   retry (same first, epoch, count, crc as one of the last {@link recentBatchesMax} applied
  *   batches) is acknowledged without writing; the open segment was opened by e; first ==
- *   lastTxId + 1; crc and every record valid. Then one append.
+ *   lastTxId + 1; the records' framing valid (their CRCs and the batch's were checked at
+ *   admission, and the Raft log keeps an entry's bytes intact). Then one append.
  * - finalize(e, first, last): e == promised; the open segment starts at first and ends at last
  *   (an empty one, last == first - 1, is deleted rather than renamed); an identical finalized
  *   segment, or an already dropped empty one, is acknowledged.

@@ -64,6 +64,11 @@ export interface QJournalServiceOptions {
    * Journal batch once proposed, before it is durable anywhere. Loses acknowledged edits.
    */
   readonly canaryAckBeforeFsync?: boolean;
+  /**
+   * TEST ONLY canary (`QJM_CANARY=skip-admission-crc`): the leader proposes a Journal batch
+   * without checking its record and batch CRCs. Stores edits damaged on the way.
+   */
+  readonly canarySkipAdmissionCrc?: boolean;
 }
 
 type Failure = { readonly ok: false; readonly error: JournalErrorWire };
@@ -222,9 +227,10 @@ export function createQJournalHandlers(options: QJournalServiceOptions): QJourna
     // (CRCs on the peer links, checked before a follower writes its WAL, and in the WAL), so the
     // state machine re-checks only the framing when it applies.
     let damaged: Failure | undefined;
+    const skipChecks = options.canarySkipAdmissionCrc === true;
     try {
-      validateFramed(request.records, request.firstTxId, request.count);
-      if (crc32c(request.records) !== request.crc32c) damaged = { ok: false, error: journalErrorWire('CORRUPT_RECORDS', 'batch checksum mismatch') };
+      if (!skipChecks) validateFramed(request.records, request.firstTxId, request.count);
+      if (!skipChecks && crc32c(request.records) !== request.crc32c) damaged = { ok: false, error: journalErrorWire('CORRUPT_RECORDS', 'batch checksum mismatch') };
     } catch (error) {
       damaged = { ok: false, error: wireErrorOf(error) };
     }
@@ -242,7 +248,7 @@ export function createQJournalHandlers(options: QJournalServiceOptions): QJourna
       records: request.records,
       crc32c: request.crc32c,
     };
-    const proposal = propose<object, JournalCommand>('journal', command, encodeCheckedJournal);
+    const proposal = propose<object, JournalCommand>('journal', command, skipChecks ? encodeCommand : encodeCheckedJournal);
     if (options.canaryAckBeforeFsync === true && node.isLeader()) {
       // TEST ONLY canary: acknowledge now, whatever becomes of the proposal.
       const lastTxId = request.firstTxId + request.count - 1;

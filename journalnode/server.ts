@@ -244,6 +244,7 @@ export async function startJournalNode(config: JournalNodeConfig, options: Start
         streamInflightRequestsMax: config.streamInflightRequestsMax,
         streamInflightBytesMax: config.streamInflightBytesMax,
         ...(hooks.canary === 'ack-before-fsync' ? { canaryAckBeforeFsync: true } : {}),
+        ...(hooks.canary === 'skip-admission-crc' ? { canarySkipAdmissionCrc: true } : {}),
       }),
     );
 

@@ -19,7 +19,7 @@ import { readFile } from 'node:fs/promises';
 import type { FaultyFileSystem } from '../raft/storage/fs.ts';
 
 /** The canaries. */
-export const journalCanaries = ['ack-before-fsync', 'skip-epoch-check', 'skip-link-crc'] as const;
+export const journalCanaries = ['ack-before-fsync', 'skip-epoch-check', 'skip-link-crc', 'skip-admission-crc'] as const;
 
 /** One canary. */
 export type JournalCanary = (typeof journalCanaries)[number];

@@ -2,7 +2,7 @@
  * libqjm: the client library a metadata master links (design sections 5 and 6). The public API,
  * exported explicitly; everything else in libqjm/ is internal.
  */
-export { QuorumJournalManager } from './qjm.ts';
+export { QuorumJournalManager, readAttemptsMax } from './qjm.ts';
 export type { QuorumJournalManagerOptions, OpenForWriteOptions, ReadEditsResult } from './qjm.ts';
 export { JournalWriter, splitIntoBatches } from './writer.ts';
 export type { WriterState, WriterEnd, BatchLimits, BatchSlice } from './writer.ts';

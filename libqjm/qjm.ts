@@ -86,6 +86,12 @@ export interface OpenForWriteOptions {
 /** What {@link QuorumJournalManager.readEdits} returns. */
 export type ReadEditsResult = EditsPage;
 
+/** Times readEdits asks for one page whose answers fail their checks (CRC, txids, counts). */
+export const readAttemptsMax = 5;
+
+/** Each new attempt of a damaged read asks for a page this many times smaller (records and bytes). */
+export const readRetryShrink = 8;
+
 /** How many NewEpoch attempts openForWrite makes without an explicit epoch (racing writers). */
 const autoEpochAttemptsMax = 5;
 
@@ -239,16 +245,32 @@ export class QuorumJournalManager {
 
   /**
    * Committed edits from `fromTxId`, at most `maxCount` records and `maxBytes` framed bytes (one
-   * record is always returned when one is available). Checks every CRC.
+   * record is always returned when one is available). Checks every CRC. An answer that fails
+   * its checks (damaged on the way: HTTP/2 has no checksum) is asked for again, for a page
+   * {@link readRetryShrink} times smaller each time (a smaller answer is less likely to be hit),
+   * up to {@link readAttemptsMax} times in all, before its error is thrown.
    */
   async readEdits(fromTxId: number, limits: { maxCount?: number; maxBytes?: number; signal?: AbortSignal | undefined } = {}): Promise<ReadEditsResult> {
     if (!Number.isSafeInteger(fromTxId) || fromTxId < 1) throw new InvalidArgumentError(`readEdits: invalid txid ${fromTxId}`);
     const maxCount = Math.min(limits.maxCount ?? this.options.readRecordsMax ?? 10_000, batchRecordsMax);
     const maxBytes = Math.min(limits.maxBytes ?? this.options.readBytesMax ?? 4 * 1024 * 1024, batchBytesMax);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const shrink = readRetryShrink ** (attempt - 1);
+        return await this.readEditsOnce(fromTxId, Math.max(1, Math.floor(maxCount / shrink)), Math.max(1, Math.floor(maxBytes / shrink)), limits.signal);
+      } catch (error) {
+        const damaged = error instanceof CorruptRecordsError || error instanceof ProtocolError;
+        if (!damaged || attempt >= readAttemptsMax || limits.signal?.aborted === true) throw error;
+        this.log.warn({ journalId: this.journalId, fromTxId, attempt, err: error }, 'read answer failed its checks; asking again');
+      }
+    }
+  }
+
+  private async readEditsOnce(fromTxId: number, maxCount: number, maxBytes: number, signal: AbortSignal | undefined): Promise<ReadEditsResult> {
     const edits = await this.invoke('getJournaledEdits', { journalId: this.journalId, fromTxId, maxCount, maxBytes }, {
       what: `getJournaledEdits(${fromTxId})`,
       leaderOnly: false,
-      signal: limits.signal,
+      signal,
     });
     if (!isSafeUint(edits.lastTxId)) throw new ProtocolError('getJournaledEdits: last txid above 2^53 - 1');
     if (edits.count === 0) return { records: [], lastTxId: edits.lastTxId };

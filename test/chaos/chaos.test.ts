@@ -1,8 +1,9 @@
 /**
  * `npm run chaos` end to end, as CI runs it: a short run on a fixed seed and one on a random
- * seed (printed) find nothing, nor does a run of bit flips on the peer links; the three canaries
- * (a JournalNode that acknowledges before fsync, one that skips the epoch check, ones that skip
- * the link CRCs) are each caught. Runs one after another: each starts its own JournalNodes and
+ * seed (printed) find nothing, nor do runs of bit flips on the peer links and on the masters'
+ * gRPC connections; the four canaries (a JournalNode that acknowledges before fsync, one that
+ * skips the epoch check, ones that skip the link CRCs, a leader that skips the admission CRCs)
+ * are each caught. Runs one after another: each starts its own JournalNodes and
  * masters.
  */
 import test, { type ExecutionContext } from 'ava';
@@ -104,10 +105,10 @@ test.serial('chaos - canary: a JournalNode that skips the epoch check lets a fen
   t.true(result.summary!.fencedAccepted > 0, `fenced_accepted=${result.summary!.fencedAccepted}`);
 });
 
-/** Bits the fault proxy flipped over the run (the sum of its `corrupt-links healed` lines). */
+/** Bits the fault proxy flipped over the run (the sum of its `corrupt-... healed` lines). */
 function bitsFlipped(output: string): number {
   let sum = 0;
-  for (const m of output.matchAll(/corrupt-links healed: (\d+) bits flipped/g)) sum += Number(m[1]);
+  for (const m of output.matchAll(/corrupt-(?:links|grpc) healed: (\d+) bits flipped/g)) sum += Number(m[1]);
   return sum;
 }
 
@@ -127,4 +128,21 @@ test.serial('chaos - canary: JournalNodes that skip the link CRCs let a flipped 
   t.true(bitsFlipped(result.output) > 0, 'bits were flipped');
   t.is(result.code, 1, 'a run with a diverged node exits non-zero');
   t.true(result.summary!.diverged > 0 || result.summary!.lost > 0, `diverged=${result.summary!.diverged} lost=${result.summary!.lost}`);
+});
+
+test.serial('chaos - bits flipped on the masters\' gRPC connections: damaged batches refused and sent again, nothing lost', async (t) => {
+  const result = await runChaos(t, ['--duration', '20', '--seed', '7', '--faults', 'corrupt-grpc']);
+  t.log(result.output.split('\n').filter((line) => line.includes('corrupt-grpc healed')).join('\n'));
+  t.log(tail(result.output, 3));
+  expectClean(t, result);
+  t.true(bitsFlipped(result.output) > 0, 'bits were flipped');
+});
+
+test.serial('chaos - canary: a leader that skips the admission CRCs stores edits damaged on the way, and the checker says so', async (t) => {
+  const result = await runChaos(t, ['--duration', '20', '--seed', '7', '--faults', 'corrupt-grpc', '--canary', 'skip-admission-crc', '--converge-timeout', '15']);
+  t.log(tail(result.output, 3));
+  t.truthy(result.summary, tail(result.output));
+  t.true(bitsFlipped(result.output) > 0, 'bits were flipped');
+  t.is(result.code, 1, 'a run with damaged edits exits non-zero');
+  t.true(result.summary!.lost > 0, `lost=${result.summary!.lost}`);
 });

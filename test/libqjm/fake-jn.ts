@@ -137,6 +137,8 @@ export class FakeJournalCluster {
   forgetRetries = false;
   /** Before each unary call: return a wire error to fail it (the call is not applied). */
   unaryFault: (method: string, nodeIndex: number) => JournalErrorWire | undefined = () => undefined;
+  /** Before each GetJournaledEdits answer: true flips one bit of its records (damage on the way). */
+  damageRead: (nodeIndex: number) => boolean = () => false;
   /** Count of unary calls by method. */
   readonly unaryCalls = new Map<string, number>();
   /** The lease clock, in ms (tests may replace it). */
@@ -492,7 +494,9 @@ export class FakeJournalCluster {
         }
         if (datas.length === 0) return ok({ firstTxId: 0, count: 0, records: Buffer.alloc(0), crc32c: 0, lastTxId: journal.lastTxId });
         const records = frameRecords(request.fromTxId, datas);
-        return ok({ firstTxId: request.fromTxId, count: datas.length, records, crc32c: crc32c(records), lastTxId: journal.lastTxId });
+        const crc = crc32c(records);
+        if (this.damageRead(index)) records[records.byteLength >> 1]! ^= 0x10;
+        return ok({ firstTxId: request.fromTxId, count: datas.length, records, crc32c: crc, lastTxId: journal.lastTxId });
       }),
       AcquireLease: unary('acquireLease', true, (request) => {
         const key = this.leaseKey(request.journalId, request.leaseName);

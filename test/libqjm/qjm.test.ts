@@ -5,6 +5,7 @@
 import test from 'ava';
 import {
   AlreadyFormattedError,
+  CorruptRecordsError,
   EpochFencedError,
   EditsUnavailableError,
   InternalError,
@@ -12,6 +13,7 @@ import {
   RecoveryError,
 } from '../../libqjm/errors.ts';
 import { journalErrorWire } from '../../journalnode/protocol/errors.ts';
+import { readAttemptsMax, readRetryShrink } from '../../libqjm/qjm.ts';
 import { editText, makeEdits, startFake, testNamespace } from './helpers.ts';
 
 test('qjm - format once; a second format needs force; the state reports the namespace', async (t) => {
@@ -112,6 +114,27 @@ test('qjm - a failed recovery is a RecoveryError with the cause', async (t) => {
   cluster.unaryFault = (method) => (method === 'finalize' ? journalErrorWire('INTERNAL', 'disk on fire') : undefined);
   const error = await t.throwsAsync(manager().openForWrite(), { instanceOf: RecoveryError });
   t.true(error.cause instanceof InternalError);
+});
+
+test('qjm - a read answer damaged on the way is asked for again; one damaged every time fails after readAttemptsMax', async (t) => {
+  const { cluster, manager } = await startFake(t);
+  const qjm = manager();
+  await qjm.format(testNamespace);
+  const writer = await qjm.openForWrite();
+  await writer.startLogSegment(1);
+  await writer.write(1, makeEdits(1, 30));
+  const calls = (): number => cluster.unaryCalls.get('getJournaledEdits') ?? 0;
+  let damaged = 0;
+  cluster.damageRead = () => damaged++ < readAttemptsMax - 1;
+  const before = calls();
+  const page = await qjm.readEdits(1, { maxCount: 30 });
+  const expected = Math.max(1, Math.floor(30 / readRetryShrink ** (readAttemptsMax - 1)));
+  t.deepEqual(page.records.map((r) => editText(r.data)), Array.from({ length: expected }, (_, i) => `edit-${i + 1}`), 'a smaller page each time');
+  t.is(calls() - before, readAttemptsMax, 'damaged twice, read the third time');
+  cluster.damageRead = () => true;
+  const again = calls();
+  await t.throwsAsync(qjm.readEdits(1), { instanceOf: CorruptRecordsError });
+  t.is(calls() - again, readAttemptsMax);
 });
 
 test('qjm - readEdits honours maxCount and checks the records', async (t) => {
