@@ -123,13 +123,24 @@ const retryableGrpcCodes: ReadonlySet<number> = new Set<number>([
   grpcStatus.UNIMPLEMENTED,
 ]);
 
+/**
+ * INTERNAL statuses grpc-js makes up itself when an HTTP/2 stream is reset (a frame or header
+ * block the other side could not parse: on a network that damages bytes, or a dropped
+ * connection) or an answer does not parse (damaged on the way): transport failures, retried
+ * like UNAVAILABLE. Every call libqjm retries is one a JournalNode answers the same way when it
+ * arrives twice. (Should a JournalNode keep sending unparsable answers, the call's deadline
+ * ends the retries.)
+ */
+const transportResetPattern = /^(Received RST_STREAM with code \d+(?! \(Internal server error\))|Response message parsing error)/;
+
 /** Translate a grpc-js ServiceError (or anything thrown by a call) into an {@link RpcError}. */
 export function rpcErrorFrom(address: string, error: unknown): RpcError {
   const service = error as Partial<ServiceError>;
   const grpcCode = typeof service.code === 'number' ? service.code : grpcStatus.UNKNOWN;
   const details = typeof service.details === 'string' && service.details !== '' ? service.details : String((error as Error)?.message ?? error);
   const codeName = grpcStatus[grpcCode] ?? String(grpcCode);
-  return new RpcError({ address, grpcCode, retryable: retryableGrpcCodes.has(grpcCode) }, `${address}: ${codeName}: ${details}`, { cause: error });
+  const retryable = retryableGrpcCodes.has(grpcCode) || (grpcCode === grpcStatus.INTERNAL && transportResetPattern.test(details));
+  return new RpcError({ address, grpcCode, retryable }, `${address}: ${codeName}: ${details}`, { cause: error });
 }
 
 /**

@@ -42,6 +42,13 @@ test('errors - gRPC statuses are translated once: transport failures are retryab
   t.true(errors.rpcErrorFrom('h:1', { code: status.DEADLINE_EXCEEDED, details: 'late' }).retryable);
   t.false(errors.rpcErrorFrom('h:1', { code: status.RESOURCE_EXHAUSTED, details: 'too big' }).retryable);
   t.false(errors.rpcErrorFrom('h:1', new Error('weird')).retryable);
+  // Streams reset under the call (damaged frames, dropped connections) are transport failures.
+  t.true(errors.rpcErrorFrom('h:1', { code: status.INTERNAL, details: 'Received RST_STREAM with code 9' }).retryable);
+  t.true(errors.rpcErrorFrom('h:1', { code: status.INTERNAL, details: 'Received RST_STREAM with code 2 triggered by internal client error: Protocol error' }).retryable);
+  t.true(errors.rpcErrorFrom('h:1', { code: status.INTERNAL, details: 'Received RST_STREAM with code 0 (Call ended without gRPC status)' }).retryable);
+  t.false(errors.rpcErrorFrom('h:1', { code: status.INTERNAL, details: 'Received RST_STREAM with code 2 (Internal server error)' }).retryable, 'the server failed the call');
+  t.true(errors.rpcErrorFrom('h:1', { code: status.INTERNAL, details: 'Response message parsing error: index out of range' }).retryable, 'an answer damaged on the way');
+  t.false(errors.rpcErrorFrom('h:1', { code: status.INTERNAL, details: 'something else went wrong' }).retryable);
 });
 
 test('errors - wire errors become their typed classes', (t) => {
