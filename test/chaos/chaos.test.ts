@@ -112,37 +112,34 @@ function bitsFlipped(output: string): number {
   return sum;
 }
 
-test.serial('chaos - bits flipped on the peer links between JournalNodes: refused by the link CRCs, nothing lost or diverged', async (t) => {
-  const result = await runChaos(t, ['--duration', '20', '--seed', '5', '--faults', 'corrupt-links']);
-  t.log(result.output.split('\n').filter((line) => line.includes('corrupt-links healed')).join('\n'));
-  t.log(tail(result.output, 3));
-  expectClean(t, result);
-  t.true(bitsFlipped(result.output) > 0, 'bits were flipped');
-});
-
-test.serial('chaos - canary: JournalNodes that skip the link CRCs let a flipped bit into a follower, and the checker says so', async (t) => {
-  // A diverged cluster never converges: the run waits out its convergence deadline, cut to 15 s.
-  const result = await runChaos(t, ['--duration', '20', '--seed', '5', '--faults', 'corrupt-links', '--canary', 'skip-link-crc', '--converge-timeout', '15']);
+/** A run of one bit-flipping fault alone (optionally with a canary, whose run gets 15 s to converge). */
+async function runFlips(t: ExecutionContext, fault: 'corrupt-links' | 'corrupt-grpc', seed: number, canary?: string): Promise<Awaited<ReturnType<typeof runChaos>>> {
+  // A damaged cluster never converges: a canary's run waits out its convergence deadline, cut to 15 s.
+  const extra = canary === undefined ? [] : ['--canary', canary, '--converge-timeout', '15'];
+  const result = await runChaos(t, ['--duration', '20', '--seed', String(seed), '--faults', fault, ...extra]);
+  t.log(result.output.split('\n').filter((line) => line.includes(`${fault} healed`)).join('\n'));
   t.log(tail(result.output, 3));
   t.truthy(result.summary, tail(result.output));
   t.true(bitsFlipped(result.output) > 0, 'bits were flipped');
+  return result;
+}
+
+test.serial('chaos - bits flipped on the peer links between JournalNodes: refused by the link CRCs, nothing lost or diverged', async (t) => {
+  expectClean(t, await runFlips(t, 'corrupt-links', 5));
+});
+
+test.serial('chaos - canary: JournalNodes that skip the link CRCs let a flipped bit into a follower, and the checker says so', async (t) => {
+  const result = await runFlips(t, 'corrupt-links', 5, 'skip-link-crc');
   t.is(result.code, 1, 'a run with a diverged node exits non-zero');
   t.true(result.summary!.diverged > 0 || result.summary!.lost > 0, `diverged=${result.summary!.diverged} lost=${result.summary!.lost}`);
 });
 
 test.serial('chaos - bits flipped on the masters\' gRPC connections: damaged batches refused and sent again, nothing lost', async (t) => {
-  const result = await runChaos(t, ['--duration', '20', '--seed', '7', '--faults', 'corrupt-grpc']);
-  t.log(result.output.split('\n').filter((line) => line.includes('corrupt-grpc healed')).join('\n'));
-  t.log(tail(result.output, 3));
-  expectClean(t, result);
-  t.true(bitsFlipped(result.output) > 0, 'bits were flipped');
+  expectClean(t, await runFlips(t, 'corrupt-grpc', 7));
 });
 
 test.serial('chaos - canary: a leader that skips the admission CRCs stores edits damaged on the way, and the checker says so', async (t) => {
-  const result = await runChaos(t, ['--duration', '20', '--seed', '7', '--faults', 'corrupt-grpc', '--canary', 'skip-admission-crc', '--converge-timeout', '15']);
-  t.log(tail(result.output, 3));
-  t.truthy(result.summary, tail(result.output));
-  t.true(bitsFlipped(result.output) > 0, 'bits were flipped');
+  const result = await runFlips(t, 'corrupt-grpc', 7, 'skip-admission-crc');
   t.is(result.code, 1, 'a run with damaged edits exits non-zero');
   t.true(result.summary!.lost > 0, `lost=${result.summary!.lost}`);
 });
