@@ -24,11 +24,13 @@
  * seconds (a smoke run: its figures are not measurements). `--cpu-prof DIR`: every JournalNode
  * writes a CPU profile into DIR (profile the bench process itself with `node --cpu-prof`).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { findEtcdBinary } from '../test/support/etcd.ts';
+import { journalNodeEnv, mallocTuned, onGlibc } from '../journalnode/gc-tuning.ts';
 import { runInterleaved } from './lib/drivers.ts';
 import { machineInfo } from './lib/machine.ts';
 import { Progress } from './lib/progress.ts';
@@ -40,6 +42,15 @@ import { journalBatchSizes, journalFootprint, journalTailLag, journalThroughput,
 import { EtcdBench } from './sections/etcd.ts';
 import { measureFailover } from './sections/failover.ts';
 import { buildReport, formatReport, type BenchResults } from './report.ts';
+
+// The bench process is the master's side (the libqjm writer) and etcd's client: it runs with the
+// glibc malloc settings libqjm's README advises for a master. glibc reads them when a process
+// starts, so a bench started without them starts itself again with them.
+if (onGlibc() && !mallocTuned() && process.env['QJ_BENCH_RESTARTED'] === undefined) {
+  const env = { ...process.env, ...journalNodeEnv(process.env), QJ_BENCH_RESTARTED: '1' };
+  const run = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env });
+  process.exit(run.status ?? 1);
+}
 
 /** Section names accepted by `--only`. */
 export const sectionNames = ['disk', 'throughput', 'latency', 'tail', 'footprint', 'failover'] as const;

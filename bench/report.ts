@@ -153,7 +153,8 @@ export function formatReport(report: BenchReport): string {
   lines.push(`quorum-journal bench (${report.quick ? 'QUICK smoke run: figures are not measurements' : 'full'}), ${report.startedAt}, ${report.durationSeconds} s`);
   lines.push(
     `machine: ${machine.cpuModel} x${machine.cpuCount}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, node ${machine.node}, etcd ${machine.etcd}; ` +
-      `data on ${machine.dataFileSystem} (${machine.dataDevice}${machine.dataUsedPercentAtStart === undefined ? '' : `, ${machine.dataUsedPercentAtStart}% used`}); load average ${machine.loadAverageAtStart} -> ${machine.loadAverageAtEnd}`,
+      `data on ${machine.dataFileSystem} (${machine.dataDevice}${machine.dataUsedPercentAtStart === undefined ? '' : `, ${machine.dataUsedPercentAtStart}% used`}); load average ${machine.loadAverageAtStart} -> ${machine.loadAverageAtEnd}` +
+      `; bench process ${machine.benchMallocTuned ? 'with' : 'without'} the malloc settings`,
   );
   if (results.disk !== undefined) {
     const d = results.disk;

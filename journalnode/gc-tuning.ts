@@ -49,6 +49,12 @@ export function journalNodeEnv(base: Readonly<Record<string, string | undefined>
   return { GLIBC_TUNABLES: own === undefined || own === '' ? JOURNALNODE_MALLOC_TUNABLES : `${JOURNALNODE_MALLOC_TUNABLES}:${own}` };
 }
 
+/** True when this process runs on glibc (whose allocator reads GLIBC_TUNABLES). */
+export function onGlibc(): boolean {
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  return header?.glibcVersionRuntime !== undefined;
+}
+
 /** True when `env` (this process's, by default) carries the JournalNode's malloc settings. */
 export function mallocTuned(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
   const value = env['GLIBC_TUNABLES'] ?? '';

@@ -7,7 +7,7 @@
  * `journalnode: id=<id> rpc=<host:port> http=<host:port>`.
  */
 import { ConfigError, parseArgs } from './config.ts';
-import { JOURNALNODE_MALLOC_TUNABLES, mallocTuned, tuneGarbageCollector } from './gc-tuning.ts';
+import { JOURNALNODE_MALLOC_TUNABLES, mallocTuned, onGlibc, tuneGarbageCollector } from './gc-tuning.ts';
 import { startJournalNode, type JournalNodeHandle } from './server.ts';
 import { testHooksFromEnv, TestHookError, type TestHooks } from './test-hooks.ts';
 
@@ -27,12 +27,6 @@ function watchParent(handle: JournalNodeHandle): void {
     void handle.stop();
   }, parentCheckIntervalMs);
   timer.unref();
-}
-
-/** True when this process runs on glibc (whose allocator reads GLIBC_TUNABLES). */
-function onGlibc(): boolean {
-  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
-  return header?.glibcVersionRuntime !== undefined;
 }
 
 /** Run the command; resolves with the exit code once the node stopped (or failed to start). */

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statfsSync } from 'node:fs';
 import { cpus, freemem, loadavg, release, totalmem } from 'node:os';
 import { resolve } from 'node:path';
+import { mallocTuned } from '../../journalnode/gc-tuning.ts';
 
 /** The machine, as printed with every run. */
 export interface MachineInfo {
@@ -24,6 +25,11 @@ export interface MachineInfo {
    * more slowly: one stop's runs were taken on a disk that then filled up.
    */
   readonly dataUsedPercentAtStart: number | undefined;
+  /**
+   * True when the bench process (the writer, the master's part, and etcd's client) runs with the
+   * glibc malloc settings libqjm's README advises for a master (journalnode/gc-tuning.ts).
+   */
+  readonly benchMallocTuned: boolean;
   /** 1-minute load average when the run started and ended (other work on the machine skews figures). */
   readonly loadAverageAtStart: number;
   loadAverageAtEnd: number;
@@ -81,6 +87,7 @@ export function machineInfo(dataDir: string, etcdBinary: string | undefined): Ma
     dataFileSystem: mount.fileSystem,
     dataDevice: mount.device,
     dataUsedPercentAtStart: usedPercent(dataDir),
+    benchMallocTuned: mallocTuned(),
     loadAverageAtStart: Math.round(loadavg()[0]! * 100) / 100,
     loadAverageAtEnd: 0,
     freeMemoryGiBAtStart: Math.round((freemem() / 2 ** 30) * 10) / 10,

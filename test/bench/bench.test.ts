@@ -8,6 +8,7 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import { etcdAvailability } from '../support/etcd.ts';
 import { projectRoot } from '../support/cluster.ts';
+import { onGlibc } from '../../journalnode/gc-tuning.ts';
 
 /** The quick run's budget, ms (it takes well under a minute on a quiet machine). */
 const quickRunTimeoutMs = 110_000;
@@ -108,6 +109,9 @@ test('bench - a quick run reports every figure as one JSON object on its last li
   t.is(typeof at(report, 'machine.cpuModel'), 'string');
   const used = at(report, 'machine.dataUsedPercentAtStart');
   t.true(typeof used === 'number' && used >= 0 && used <= 100, `data folder ${String(used)}% used`);
+  // Started by npm without GLIBC_TUNABLES, the bench started itself again with the malloc settings.
+  t.is(at(report, 'machine.benchMallocTuned'), onGlibc());
+  t.regex(run.stderr, onGlibc() ? /bench process with the malloc settings/ : /bench process without/);
 
   const measured = numbersIn({ results: report['results'], ratios: report['ratios'], settings: report['settings'], targets: report['targets'], batched: report['batchedThroughputRatioVsEtcd'] }, '', []);
   t.true(measured.length > 50);
