@@ -353,6 +353,8 @@ async function launch(
           '--exit-with-parent',
         ],
         cwd: projectRoot,
+        // A master writes batches like the JournalNodes receive them: the same malloc settings.
+        env: journalNodeProcessEnv(),
         logPath: logPath(m.id),
         readyLine: /^metadata-master: id=\S+ http=(\S+)$/m,
         startTimeoutMs: childStartTimeoutMs,

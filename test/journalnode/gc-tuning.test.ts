@@ -49,8 +49,10 @@ test('malloc tuning - the settings come first and an operator\'s own GLIBC_TUNAB
 test('malloc tuning - every way of starting a JournalNode sets GLIBC_TUNABLES', (t) => {
   const shebang = readFileSync(join(projectRoot, 'bin', 'journalnode'), 'utf8').split('\n', 1)[0]!;
   t.true(shebang.includes(` GLIBC_TUNABLES=${JOURNALNODE_MALLOC_TUNABLES}:\${GLIBC_TUNABLES} `), shebang);
-  const unit = readFileSync(join(projectRoot, 'deploy', 'systemd', 'journalnode@.service'), 'utf8');
-  t.regex(unit, new RegExp(`^Environment=GLIBC_TUNABLES=${JOURNALNODE_MALLOC_TUNABLES.replaceAll('.', '\\.')}$`, 'm'));
+  for (const name of ['journalnode@.service', 'metadata-master@.service']) {
+    const unit = readFileSync(join(projectRoot, 'deploy', 'systemd', name), 'utf8');
+    t.regex(unit, new RegExp(`^Environment=GLIBC_TUNABLES=${JOURNALNODE_MALLOC_TUNABLES.replaceAll('.', '\\.')}$`, 'm'), name);
+  }
   for (const file of ['test/support/cluster.ts', 'deploy/launcher.ts', 'chaos/cluster.ts', 'test/deploy/operations.test.ts']) {
     t.true(readFileSync(join(projectRoot, file), 'utf8').includes('journalNodeProcessEnv('), file);
   }
