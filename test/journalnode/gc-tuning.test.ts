@@ -1,9 +1,10 @@
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { journalNodeArgs, journalNodeBin, journalNodeProcessEnv, projectRoot } from '../../deploy/launcher.ts';
+import { freePort } from '../../deploy/ports.ts';
 import { HEAP_GROWING_PERCENT, JOURNALNODE_MALLOC_TUNABLES, journalNodeEnv, JOURNALNODE_NODE_FLAGS, mallocTuned } from '../../journalnode/gc-tuning.ts';
 
 function tuneIn(nodeFlags: readonly string[]): string {
@@ -96,4 +97,40 @@ function faultsOfBatchSizedBuffers(env: NodeJS.ProcessEnv): number {
   // A misspelt tunable is ignored by glibc without a word: this is what catches it.
   t.log(`minor faults over 2,000 MiB of buffers: ${plain} with glibc's defaults, ${tuned} with the settings`);
   t.true(tuned * 4 < plain, `${tuned} faults with the settings against ${plain} without`);
+});
+
+/** Start a one-node JournalNode with `env`, wait for its ready line, stop it; resolves with its stderr. */
+async function stderrOfJournalNode(env: NodeJS.ProcessEnv): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'qj-malloc-'));
+  try {
+    const rpc = `127.0.0.1:${await freePort()}`;
+    const args = journalNodeArgs(['--id', 'jn1', '--data', join(dir, 'jn1'), '--rpc', rpc, '--http', '127.0.0.1:0', '--initial-cluster', `jn1=${rpc}`, '--exit-with-parent']);
+    const child = spawn(process.execPath, args, { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ready line in 60 s; stderr: ${stderr}`)), 60_000);
+      child.stdout.setEncoding('utf8').on('data', (s: string) => {
+        if (s.includes('journalnode: id=jn1')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+    return stderr;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+(onGlibc ? test : test.skip)('malloc tuning - a JournalNode started without the settings says so, one started with them does not', async (t) => {
+  const env = { ...process.env };
+  delete env['GLIBC_TUNABLES'];
+  const warning = /started without the malloc settings/;
+  t.regex(await stderrOfJournalNode(env), warning);
+  t.notRegex(await stderrOfJournalNode({ ...process.env, ...journalNodeProcessEnv() }), warning);
 });
