@@ -46,7 +46,7 @@ import { buildReport, formatReport, type BenchResults } from './report.ts';
 // The bench process is the master's side (the libqjm writer) and etcd's client: it runs with the
 // glibc malloc settings libqjm's README advises for a master. glibc reads them when a process
 // starts, so a bench started without them starts itself again with them.
-if (onGlibc() && !mallocTuned() && process.env['QJ_BENCH_RESTARTED'] === undefined) {
+if (!mallocTuned() && process.env['QJ_BENCH_RESTARTED'] === undefined && onGlibc()) {
   const env = { ...process.env, ...journalNodeEnv(process.env), QJ_BENCH_RESTARTED: '1' };
   const run = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env });
   process.exit(run.status ?? 1);

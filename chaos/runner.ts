@@ -313,6 +313,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       say(`skipped: ${why}`);
       return null;
     };
+    /**
+     * Flip one bit in about every 8..64 KiB (c[0]) on the directed links `links`, on connections
+     * whose dialer's first byte is `firstByte`; undone by healing every link.
+     */
+    const flipBits = (links: readonly (readonly [string, string])[], firstByte: number, where: string): (() => Promise<void>) => {
+      const everyBytes = Math.round(8 * 1024 + c[0]! * 56 * 1024);
+      for (const [src, dst] of links) network.setLink(src, dst, { corrupt: { everyBytes, firstByte } });
+      const flippedBefore = network.stats.bitsFlipped;
+      say(`one bit in about every ${everyBytes} bytes of ${where}`);
+      return async () => {
+        network.healAll();
+        log(`chaos: t=${elapsed()} fault #${fault.index} ${fault.kind} healed: ${network.stats.bitsFlipped - flippedBefore} bits flipped`);
+      };
+    };
     switch (fault.kind) {
       case 'kill-leader':
       case 'kill-follower': {
@@ -449,37 +463,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         // Bit flips on the Raft peer links between JournalNodes (both ways), one per 8..64 KiB;
         // their gRPC connections and the masters' links stay clean. A link that notices drops
         // the frame and the connection, and the leader sends again.
-        const everyBytes = Math.round(8 * 1024 + c[0]! * 56 * 1024);
         const nodes = members.map((m) => cluster.slots[m]!.id);
-        for (const a of nodes) for (const b of nodes) if (a !== b) network.setLink(a, b, { corrupt: { everyBytes, firstByte: PEER_LINK_PREFACE[0] } });
-        const flippedBefore = network.stats.bitsFlipped;
-        say(`one bit in about every ${everyBytes} bytes of the peer links between ${nodes.join(' ')}`);
-        return async () => {
-          network.healAll();
-          log(`chaos: t=${elapsed()} fault #${fault.index} corrupt-links healed: ${network.stats.bitsFlipped - flippedBefore} bits flipped`);
-        };
+        const links = nodes.flatMap((a) => nodes.filter((b) => b !== a).map((b) => [a, b] as const));
+        return flipBits(links, PEER_LINK_PREFACE[0]!, `the peer links between ${nodes.join(' ')}`);
       }
       case 'corrupt-grpc': {
         // Bit flips on the masters' gRPC connections to the JournalNodes (requests and answers),
         // one per 8..64 KiB. HTTP/2 has no checksum: the records' CRCs catch damaged edits (the
         // writer sends the batch again), anything else must end in a refused call or a broken
         // connection, never in a wrong answer taken for a right one.
-        const everyBytes = Math.round(8 * 1024 + c[0]! * 56 * 1024);
-        const grpcPreface = 'P'.charCodeAt(0);
         const nodes = cluster.slots.map((s) => s.id);
         const masters = cluster.masters.map((m) => m.id);
-        for (const m of masters) {
-          for (const n of nodes) {
-            network.setLink(m, n, { corrupt: { everyBytes, firstByte: grpcPreface } });
-            network.setLink(n, m, { corrupt: { everyBytes, firstByte: grpcPreface } });
-          }
-        }
-        const flippedBefore = network.stats.bitsFlipped;
-        say(`one bit in about every ${everyBytes} bytes of the gRPC connections of ${masters.join(' ')} to ${nodes.join(' ')}`);
-        return async () => {
-          network.healAll();
-          log(`chaos: t=${elapsed()} fault #${fault.index} corrupt-grpc healed: ${network.stats.bitsFlipped - flippedBefore} bits flipped`);
-        };
+        const links = masters.flatMap((m) => nodes.flatMap((n) => [[m, n], [n, m]] as const));
+        return flipBits(links, 'P'.charCodeAt(0), `the gRPC connections of ${masters.join(' ')} to ${nodes.join(' ')}`);
       }
       case 'transfer-leader': {
         const leader = await leaderOf();

@@ -49,7 +49,7 @@ export function journalNodeEnv(base: Readonly<Record<string, string | undefined>
   return { GLIBC_TUNABLES: own === undefined || own === '' ? JOURNALNODE_MALLOC_TUNABLES : `${JOURNALNODE_MALLOC_TUNABLES}:${own}` };
 }
 
-/** True when this process runs on glibc (whose allocator reads GLIBC_TUNABLES). */
+/** True when this process runs on glibc (whose allocator reads GLIBC_TUNABLES). Builds a diagnostic report: ask last. */
 export function onGlibc(): boolean {
   const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
   return header?.glibcVersionRuntime !== undefined;

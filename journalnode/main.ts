@@ -83,7 +83,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 1;
     }
     process.stdout.write(`journalnode: id=${config.id} rpc=${handle.rpcAddress} http=${handle.httpAddress}\n`);
-    if (onGlibc() && !mallocTuned()) {
+    if (!mallocTuned() && onGlibc()) {
       handle.log.warn({ want: `GLIBC_TUNABLES=${JOURNALNODE_MALLOC_TUNABLES}` }, 'started without the malloc settings of ./bin/journalnode: more page faults under load (journalnode/gc-tuning.ts)');
     }
     if (signalled !== undefined) onSignal(signalled);

@@ -229,8 +229,10 @@ export function createQJournalHandlers(options: QJournalServiceOptions): QJourna
     let damaged: Failure | undefined;
     const skipChecks = options.canarySkipAdmissionCrc === true;
     try {
-      if (!skipChecks) validateFramed(request.records, request.firstTxId, request.count);
-      if (!skipChecks && crc32c(request.records) !== request.crc32c) damaged = { ok: false, error: journalErrorWire('CORRUPT_RECORDS', 'batch checksum mismatch') };
+      if (!skipChecks) {
+        validateFramed(request.records, request.firstTxId, request.count);
+        if (crc32c(request.records) !== request.crc32c) damaged = { ok: false, error: journalErrorWire('CORRUPT_RECORDS', 'batch checksum mismatch') };
+      }
     } catch (error) {
       damaged = { ok: false, error: wireErrorOf(error) };
     }

@@ -13,7 +13,8 @@ import {
   RecoveryError,
 } from '../../libqjm/errors.ts';
 import { journalErrorWire } from '../../journalnode/protocol/errors.ts';
-import { readAttemptsMax, readRetryShrink } from '../../libqjm/qjm.ts';
+import { readAttemptsMax, readRetryShrink, type QuorumJournalManager } from '../../libqjm/qjm.ts';
+import type { JournalWriter } from '../../libqjm/writer.ts';
 import { editText, makeEdits, startFake, testNamespace } from './helpers.ts';
 
 test('qjm - format once; a second format needs force; the state reports the namespace', async (t) => {
@@ -116,13 +117,19 @@ test('qjm - a failed recovery is a RecoveryError with the cause', async (t) => {
   t.true(error.cause instanceof InternalError);
 });
 
-test('qjm - a read answer damaged on the way is asked for again; one damaged every time fails after readAttemptsMax', async (t) => {
-  const { cluster, manager } = await startFake(t);
-  const qjm = manager();
+/** Format the journal, open a writer, start a segment at txid 1 and write `count` edits there. */
+async function formattedWithEdits(qjm: QuorumJournalManager, count: number): Promise<JournalWriter> {
   await qjm.format(testNamespace);
   const writer = await qjm.openForWrite();
   await writer.startLogSegment(1);
-  await writer.write(1, makeEdits(1, 30));
+  await writer.write(1, makeEdits(1, count));
+  return writer;
+}
+
+test('qjm - a read answer damaged on the way is asked for again; one damaged every time fails after readAttemptsMax', async (t) => {
+  const { cluster, manager } = await startFake(t);
+  const qjm = manager();
+  await formattedWithEdits(qjm, 30);
   const calls = (): number => cluster.unaryCalls.get('getJournaledEdits') ?? 0;
   let damaged = 0;
   cluster.damageRead = () => damaged++ < readAttemptsMax - 1;
@@ -140,10 +147,7 @@ test('qjm - a read answer damaged on the way is asked for again; one damaged eve
 test('qjm - readEdits honours maxCount and checks the records', async (t) => {
   const { manager } = await startFake(t);
   const qjm = manager();
-  await qjm.format(testNamespace);
-  const writer = await qjm.openForWrite();
-  await writer.startLogSegment(1);
-  await writer.write(1, makeEdits(1, 30));
+  await formattedWithEdits(qjm, 30);
   const page = await qjm.readEdits(5, { maxCount: 10 });
   t.deepEqual(page.records.map((r) => r.txid), [5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
   t.is(editText(page.records[0]!.data), 'edit-5');
@@ -154,10 +158,7 @@ test('qjm - readEdits honours maxCount and checks the records', async (t) => {
 test('qjm - operator purge removes finalized segments; reading below them is EditsUnavailable', async (t) => {
   const { manager } = await startFake(t);
   const qjm = manager();
-  await qjm.format(testNamespace);
-  const writer = await qjm.openForWrite();
-  await writer.startLogSegment(1);
-  await writer.write(1, makeEdits(1, 10));
+  const writer = await formattedWithEdits(qjm, 10);
   await writer.finalizeLogSegment(1, 10);
   await writer.startLogSegment(11);
   await writer.write(11, makeEdits(11, 10));
