@@ -43,7 +43,7 @@
 import { link, mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
-import type { AppliedEntry, SnapshotCompletion, StateMachine } from '../raft/state-machine.ts';
+import type { AppliedEntry, SnapshotCompletion, SnapshotFilePrefix, StateMachine } from '../raft/state-machine.ts';
 import type { SnapshotMeta } from '../raft/core/types.ts';
 import type { JournalErrorCode, JournalErrorFields, JournalErrorWire } from './protocol/errors.ts';
 import { CorruptRecordsError, InvalidArgumentError, journalErrorWire } from './protocol/errors.ts';
@@ -305,16 +305,26 @@ export class JournalStateMachine implements StateMachine {
    * `journal-state.json` plus `journals/<id>/<segment files>`. In two steps, so applies wait
    * only for the first:
    * - capture (now, between applies): finalized segments are hard-linked into `dir` (never
-   *   rewritten, and a link keeps a purged one), the in-progress segment is opened for reading
-   *   with its applied length noted (appends only add bytes after it; a file is never
-   *   truncated or recreated in place while it is open), the metadata is built in memory;
+   *   rewritten, and a link keeps a purged one); so is the in-progress segment, with its applied
+   *   length and that prefix's CRC (kept by its writer) noted: a segment file is only ever
+   *   appended to (a new segment is a new file, never one truncated in place: see
+   *   SegmentWriter.create), so the prefix stays what it is while appends go on after it. The
+   *   metadata is built in memory;
    * - the returned completion (while later entries apply): fsync the linked segments not yet
-   *   durable, copy the in-progress one up to its noted length, write the metadata, fsync
-   *   every file and directory written. It touches only `dir` and what the capture holds.
+   *   durable, write the metadata, fsync every file and directory written, and resolve with the
+   *   in-progress segment as a prefix file (raft/storage/snapshot-store.ts: the store records
+   *   its declared size and CRC, fsyncs it, and sends, checks and restores only that prefix).
+   *   It touches only `dir` and what the capture holds.
+   * Where a link cannot be made (another file system), the in-progress segment is copied up to
+   * its noted length instead, from a handle opened at capture.
+   *
+   * A snapshot used to copy the in-progress segment: up to the segment's size at every
+   * snapshot, which grows with the segments a master writes (see the journalnode README).
    */
   async snapshot(dir: string): Promise<SnapshotCompletion> {
     this.enter('snapshot');
     const pinned: { handle: FileHandle; source: string; target: string; sizeBytes: number }[] = [];
+    const prefixes = new Map<string, SnapshotFilePrefix>();
     const unsynced: { path: string; segment: { durable: boolean } }[] = [];
     const dirs: string[] = [];
     let meta: SnapshotMetaFile;
@@ -331,10 +341,16 @@ export class JournalStateMachine implements StateMachine {
           const linked = await linkOrCopy(join(journal.dir, name), join(target, name), segment.sizeBytes);
           if (linked && !segment.durable) unsynced.push({ path: join(target, name), segment });
         }
-        if (journal.open !== undefined) {
+        if (journal.open !== undefined && journal.writer !== undefined) {
           const name = inProgressFileName(journal.open.firstTxId);
           const source = join(journal.dir, name);
-          pinned.push({ handle: await open(source, 'r'), source, target: join(target, name), sizeBytes: journal.open.sizeBytes });
+          const sizeBytes = journal.open.sizeBytes;
+          if (journal.writer.lengthBytes !== sizeBytes) throw new Error(`${source}: writer at ${journal.writer.lengthBytes} bytes, segment at ${sizeBytes}`);
+          if (await linkIfPossible(source, join(target, name))) {
+            prefixes.set(`journals/${journal.journalId}/${name}`, { bytes: sizeBytes, crc32c: journal.writer.crc32c });
+          } else {
+            pinned.push({ handle: await open(source, 'r'), source, target: join(target, name), sizeBytes });
+          }
         }
         journals.push(this.snapshotJournal(journal));
       }
@@ -359,6 +375,7 @@ export class JournalStateMachine implements StateMachine {
       if (dirs.length > 0) await fsyncDirectory(join(dir, 'journals'));
       await writeSnapshotMeta(dir, meta);
       await fsyncDirectory(dir);
+      return prefixes;
     };
   }
 
@@ -378,6 +395,7 @@ export class JournalStateMachine implements StateMachine {
       await rm(staging, { recursive: true, force: true });
       await mkdir(staging, { recursive: true });
       const linked = new Map<string, boolean>();
+      const openCrcs = new Map<string, number>();
       for (const journal of file.journals) {
         const source = snapshotJournalDir(dir, journal.journalId);
         const target = join(staging, journal.journalId, 'current');
@@ -386,8 +404,12 @@ export class JournalStateMachine implements StateMachine {
           const name = segment.inProgress ? inProgressFileName(segment.firstTxId) : finalizedFileName(segment.firstTxId, segment.lastTxId);
           const from = join(source, name);
           const size = await stat(from).then((s) => s.size, () => -1);
-          if (size !== segment.sizeBytes) throw new SnapshotFormatError(dir, `${from}: ${size} bytes, expected ${segment.sizeBytes}`);
-          if (segment.inProgress) await copyFilePrefix(from, join(target, name), segment.sizeBytes, false);
+          // An in-progress segment may be linked to a file that grew after the snapshot: its
+          // first sizeBytes bytes are the snapshot's (see snapshot()).
+          if (segment.inProgress ? size < segment.sizeBytes : size !== segment.sizeBytes) {
+            throw new SnapshotFormatError(dir, `${from}: ${size} bytes, expected ${segment.sizeBytes}`);
+          }
+          if (segment.inProgress) openCrcs.set(journal.journalId, await copyFilePrefix(from, join(target, name), segment.sizeBytes, false));
           else linked.set(`${journal.journalId}/${name}`, await linkOrCopy(from, join(target, name), segment.sizeBytes));
         }
       }
@@ -397,7 +419,7 @@ export class JournalStateMachine implements StateMachine {
       await rm(this.journalsDir, { recursive: true, force: true });
       await rename(staging, this.journalsDir);
       this.journals = new Map();
-      for (const journal of file.journals) this.journals.set(journal.journalId, await this.liveJournal(journal, linked));
+      for (const journal of file.journals) this.journals.set(journal.journalId, await this.liveJournal(journal, linked, openCrcs.get(journal.journalId) ?? 0));
       this.leases = LeaseTable.fromState(file.leases);
       this.appliedIndex = meta.index;
       this.views = new Map();
@@ -702,7 +724,7 @@ export class JournalStateMachine implements StateMachine {
     }
     // Every check passed: one append, then the state.
     const offset = open.sizeBytes;
-    await journal.writer.append(records);
+    await journal.writer.append(records, command.crc32c);
     open.index.noteAppend(offset, records, firstTxId, count);
     open.sizeBytes += records.byteLength;
     open.lastTxId = lastOfBatch;
@@ -920,7 +942,8 @@ export class JournalStateMachine implements StateMachine {
     };
   }
 
-  private async liveJournal(journal: SnapshotMetaFile['journals'][number], linked: ReadonlyMap<string, boolean>): Promise<JournalLive> {
+  /** The live state of a journal restored into `journals/`; `openCrc` is the CRC-32C of its in-progress segment's bytes. */
+  private async liveJournal(journal: SnapshotMetaFile['journals'][number], linked: ReadonlyMap<string, boolean>, openCrc: number): Promise<JournalLive> {
     const dir = journalCurrentDir(this.dataDir, journal.journalId);
     const states = journal.segments.map((segment) => ({
       segment,
@@ -945,7 +968,7 @@ export class JournalStateMachine implements StateMachine {
       lastTxId: journal.lastTxId,
       finalized: states.filter((s) => !s.segment.inProgress).map((s) => s.state),
       open,
-      writer: open === undefined ? undefined : await SegmentWriter.openAt(join(dir, inProgressFileName(open.firstTxId)), open.sizeBytes),
+      writer: open === undefined ? undefined : await SegmentWriter.openAt(join(dir, inProgressFileName(open.firstTxId)), open.sizeBytes, openCrc),
       recent: new Map(journal.recentBatches.map(([firstTxId, epoch, count, crc]) => [firstTxId, { epoch, count, crc32c: crc }])),
     };
   }
@@ -958,18 +981,24 @@ export class JournalStateMachine implements StateMachine {
   }
 }
 
-/**
- * Hard-link `source` to `target`; copy (with fsync) when linking is impossible (another file
- * system). Returns true when linked (the target shares the source's durable inode).
- */
-async function linkOrCopy(source: string, target: string, sizeBytes: number): Promise<boolean> {
+/** Hard-link `source` to `target`; false when linking is impossible (another file system). */
+async function linkIfPossible(source: string, target: string): Promise<boolean> {
   try {
     await link(source, target);
     return true;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP') throw error;
-    await copyFilePrefix(source, target, sizeBytes, true);
     return false;
   }
+}
+
+/**
+ * Hard-link `source` to `target`; copy (with fsync) when linking is impossible (another file
+ * system). Returns true when linked (the target shares the source's durable inode).
+ */
+async function linkOrCopy(source: string, target: string, sizeBytes: number): Promise<boolean> {
+  if (await linkIfPossible(source, target)) return true;
+  await copyFilePrefix(source, target, sizeBytes, true);
+  return false;
 }

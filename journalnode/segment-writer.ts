@@ -20,7 +20,9 @@
  * fails the writer like a failed write (no fsync is retried).
  */
 import { writevSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
+import { crc32c } from '@node-rs/crc32';
+import { crc32cCombine } from '../raft/crc32c.ts';
 import type { FileHandle } from 'node:fs/promises';
 
 /** Most buffers in one writev call (Linux IOV_MAX is 1024). */
@@ -31,6 +33,12 @@ export const syncWriteBytesMax = 64 * 1024;
 
 /** Bytes written between two write-behind fdatasyncs (see the module comment). */
 export const writeBehindSyncBytes = 8 * 1024 * 1024;
+
+/**
+ * Appends at least this long with a known CRC extend the file's CRC by combining (a few
+ * microseconds whatever the length); shorter ones by a pass over their bytes (cheaper there).
+ */
+export const combineCrcBytesMin = 16 * 1024;
 
 /** Most queued bytes before `append` waits for the queue to drain (backpressure). */
 export const writerQueueBytesMax = 64 * 1024 * 1024;
@@ -63,25 +71,34 @@ export class SegmentWriter {
   /** The write-behind fdatasync in flight, if any. */
   private syncingBehind: Promise<void> | undefined;
   private writeBehindSyncCount = 0;
+  /** CRC-32C of the file's first `acceptedBytes` bytes (see {@link crc32c}). */
+  private acceptedCrc: number;
 
-  private constructor(path: string, handle: FileHandle, lengthBytes: number) {
+  private constructor(path: string, handle: FileHandle, lengthBytes: number, crc: number) {
     this.path = path;
     this.handle = handle;
     this.acceptedBytes = lengthBytes;
     this.writtenBytes = lengthBytes;
+    this.acceptedCrc = crc;
   }
 
-  /** Create (or truncate) `path` and return its writer, positioned at 0. */
+  /**
+   * Create `path` as a new file (a file of that name is unlinked first, never truncated: a
+   * snapshot may hold a hard link to it) and return its writer, positioned at 0.
+   */
   static async create(path: string): Promise<SegmentWriter> {
-    const handle = await open(path, 'w');
-    return new SegmentWriter(path, handle, 0);
+    await unlink(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+    const handle = await open(path, 'wx');
+    return new SegmentWriter(path, handle, 0, 0);
   }
 
   /**
    * Open an existing file for appending at `lengthBytes`. Throws if the file is shorter;
    * a longer file is truncated to `lengthBytes` (bytes beyond the applied length are not state).
    */
-  static async openAt(path: string, lengthBytes: number): Promise<SegmentWriter> {
+  static async openAt(path: string, lengthBytes: number, crc: number): Promise<SegmentWriter> {
     const handle = await open(path, 'r+');
     try {
       const { size } = await handle.stat();
@@ -91,7 +108,16 @@ export class SegmentWriter {
       await handle.close();
       throw error;
     }
-    return new SegmentWriter(path, handle, lengthBytes);
+    return new SegmentWriter(path, handle, lengthBytes, crc);
+  }
+
+  /**
+   * CRC-32C of the file's first {@link lengthBytes} bytes, kept as bytes are appended (from the
+   * CRC the caller knows for large appends, by a pass over small ones): a snapshot that links
+   * the file declares its prefix with it instead of reading the file back.
+   */
+  get crc32c(): number {
+    return this.acceptedCrc;
   }
 
   /** Bytes accepted so far (written plus queued): the file's length once flushed. */
@@ -107,11 +133,16 @@ export class SegmentWriter {
   /**
    * Queue `bytes` after everything appended before. Resolves at once unless the queue holds
    * more than {@link writerQueueBytesMax}, then once it drained. `bytes` must stay unchanged
-   * until flushed. Write errors surface in `flush()`.
+   * until flushed. Write errors surface in `flush()`. `knownCrc`, when given, must be the
+   * CRC-32C of `bytes` (the journal passes the batch CRC its proposer checked).
    */
-  async append(bytes: Uint8Array): Promise<void> {
+  async append(bytes: Uint8Array, knownCrc?: number): Promise<void> {
     this.assertUsable();
     if (bytes.byteLength === 0) return;
+    this.acceptedCrc =
+      knownCrc !== undefined && bytes.byteLength >= combineCrcBytesMin
+        ? crc32cCombine(this.acceptedCrc, knownCrc, bytes.byteLength)
+        : crc32c(bytes as Buffer, this.acceptedCrc);
     this.queue.push(bytes);
     this.queuedBytesCount += bytes.byteLength;
     this.acceptedBytes += bytes.byteLength;

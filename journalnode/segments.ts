@@ -14,6 +14,7 @@
  */
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crc32c } from '@node-rs/crc32';
 import { CorruptRecordsError } from './protocol/errors.ts';
 import { writeBehindSyncBytes } from './segment-writer.ts';
 import type { EditRecord } from './protocol/records.ts';
@@ -312,8 +313,9 @@ export async function fsyncDirectory(dir: string): Promise<void> {
  * Copy the first `length` bytes of `source` (a path, or a handle open for reading, named
  * `sourceName` in errors) into a new file `target` (which must not exist), in chunks, and
  * fsync it when `sync`. Throws if `source` is shorter. A handle given is not closed.
+ * Resolves with the CRC-32C of the bytes copied.
  */
-export async function copyFilePrefix(source: string | FileHandle, target: string, length: number, sync: boolean, sourceName = String(source)): Promise<void> {
+export async function copyFilePrefix(source: string | FileHandle, target: string, length: number, sync: boolean, sourceName = String(source)): Promise<number> {
   const input = typeof source === 'string' ? await open(source, 'r') : source;
   try {
     const output = await open(target, 'wx');
@@ -321,10 +323,12 @@ export async function copyFilePrefix(source: string | FileHandle, target: string
       const chunk = Buffer.allocUnsafe(Math.min(segmentReadChunkBytes, Math.max(length, 1)));
       let done = 0;
       let synced = 0;
+      let crc = 0;
       while (done < length) {
         const want = Math.min(chunk.byteLength, length - done);
         const { bytesRead } = await input.read(chunk, 0, want, done);
         if (bytesRead === 0) throw new RangeError(`${sourceName}: ${length} bytes expected, ${done} read`);
+        crc = crc32c(chunk.subarray(0, bytesRead), crc);
         let written = 0;
         while (written < bytesRead) {
           const { bytesWritten } = await output.write(chunk, written, bytesRead - written, done + written);
@@ -338,6 +342,7 @@ export async function copyFilePrefix(source: string | FileHandle, target: string
         }
       }
       if (sync) await output.sync();
+      return crc;
     } finally {
       await output.close();
     }

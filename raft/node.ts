@@ -865,12 +865,12 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     const { index, term } = meta;
     let completeMs = 0;
     try {
-      if (complete !== undefined) await complete();
+      const prefixes = complete !== undefined ? await complete() : undefined;
       completeMs = performance.now() - startedMs - captured.captureMs;
       // A stopping node does not wait for a publish: the log still holds everything.
       if (this.stopped) throw new NodeStoppedError(null);
       await writeFile(join(writer.dir, PEERS_FILE), peers);
-      await writer.publish();
+      await writer.publish(prefixes ?? undefined);
     } catch (e) {
       await writer.abort().catch(() => undefined);
       throw e;

@@ -3,6 +3,9 @@
  * The runtime calls these one at a time, never concurrently, in log order.
  */
 import type { SnapshotMeta } from './core/types.ts';
+import type { SnapshotPrefixes } from './storage/snapshot-store.ts';
+
+export type { SnapshotFilePrefix, SnapshotPrefixes } from './storage/snapshot-store.ts';
 
 /** A committed application entry handed to the state machine. */
 export interface AppliedEntry {
@@ -15,9 +18,10 @@ export interface AppliedEntry {
  * The second half of a snapshot: finishes the files in the snapshot's directory from what
  * `snapshot` captured. The runtime calls it once, while later entries are applied (so it must
  * read nothing that an apply may change), and publishes the snapshot when it resolves. A
- * rejection abandons the snapshot.
+ * rejection abandons the snapshot. It may resolve with the files of the snapshot that are the
+ * prefix of a longer, append-only file (see {@link SnapshotPrefixes}).
  */
-export type SnapshotCompletion = () => Promise<void>;
+export type SnapshotCompletion = () => Promise<SnapshotPrefixes | void>;
 
 export interface StateMachine {
   /**

@@ -54,6 +54,21 @@ export interface SnapshotManifest {
   readonly files: readonly SnapshotFileInfo[];
 }
 
+/**
+ * A file of a snapshot that is the first `bytes` bytes of a file still growing: hard-linked into
+ * the snapshot, appended to afterwards by its owner. The owner guarantees the prefix never
+ * changes while the snapshot exists (the file is only appended to, never truncated or rewritten)
+ * and knows its CRC-32C, so publishing reads nothing back. Bytes after the prefix are not part
+ * of the snapshot: it is sent, checked and restored as `bytes` bytes.
+ */
+export interface SnapshotFilePrefix {
+  readonly bytes: number;
+  readonly crc32c: number;
+}
+
+/** Prefix files of a snapshot, by their relative path in it. */
+export type SnapshotPrefixes = ReadonlyMap<string, SnapshotFilePrefix>;
+
 /** A snapshot being written locally. Write the files into `dir`, then `publish` or `abort`. */
 export interface SnapshotWriter {
   /** An empty directory, to be filled with the snapshot's files (subdirectories allowed). */
@@ -63,8 +78,10 @@ export interface SnapshotWriter {
    * Compute sizes and crc32c, fsync everything, write `meta.json`, rename to `snap-<term>-<index>`,
    * fsync the store directory, then delete snapshots beyond `retain`. If that snapshot already
    * exists (same term and index), the new copy is dropped and the existing one returned.
+   * Files in `prefixes` are recorded with their declared size and CRC (see
+   * {@link SnapshotFilePrefix}); a file shorter than its prefix is refused.
    */
-  publish(): Promise<SnapshotInfo>;
+  publish(prefixes?: SnapshotPrefixes): Promise<SnapshotInfo>;
   /** Remove the temporary directory. */
   abort(): Promise<void>;
 }
@@ -318,13 +335,13 @@ class FileSnapshotStore implements SnapshotStore {
     }
   }
 
-  /** Size and crc32c of an open file from its start. */
-  private async checksumOf(h: FileHandle): Promise<{ bytes: number; crc32c: number }> {
+  /** Size and crc32c of an open file from its start, up to `limit` bytes. */
+  private async checksumOf(h: FileHandle, limit = Number.MAX_SAFE_INTEGER): Promise<{ bytes: number; crc32c: number }> {
     const buf = Buffer.allocUnsafe(this.readChunkBytes);
     let bytes = 0;
     let crc = 0;
-    for (;;) {
-      const n = await h.read(buf, bytes);
+    while (bytes < limit) {
+      const n = await h.read(limit - bytes < buf.byteLength ? buf.subarray(0, limit - bytes) : buf, bytes);
       if (n === 0) break;
       crc = crc32c(buf.subarray(0, n), crc);
       bytes += n;
@@ -332,9 +349,19 @@ class FileSnapshotStore implements SnapshotStore {
     return { bytes, crc32c: crc };
   }
 
+  /**
+   * Check every file against the manifest: its first `bytes` bytes have the recorded CRC. A
+   * file may be longer than that (a prefix file, see {@link SnapshotFilePrefix}), never shorter.
+   */
   async verify(info: SnapshotInfo): Promise<void> {
     for (const f of info.files) {
-      const actual = await this.checksum(join(info.dir, f.name));
+      const h = await this.fs.open(join(info.dir, f.name), 'r');
+      let actual: { bytes: number; crc32c: number };
+      try {
+        actual = await this.checksumOf(h, f.bytes);
+      } finally {
+        await h.close();
+      }
       if (actual.bytes !== f.bytes || actual.crc32c !== f.crc32c) throw new SnapshotChecksumError(f.name, f, actual);
     }
   }
@@ -400,16 +427,28 @@ class FileSnapshotStore implements SnapshotStore {
   }
 
   /** Checksum and fsync the files a writer left in `dir`, write meta.json, install. */
-  async publishLocal(dir: string, meta: SnapshotMeta): Promise<SnapshotInfo> {
+  async publishLocal(dir: string, meta: SnapshotMeta, prefixes: SnapshotPrefixes = new Map()): Promise<SnapshotInfo> {
     try {
       const { files: names, dirs, identities } = await this.walk(dir);
+      for (const rel of prefixes.keys()) {
+        if (!names.includes(rel)) throw new SnapshotInvalidError(`prefix file '${rel}' is not in the snapshot`);
+      }
       const files: SnapshotFileInfo[] = [];
       for (const rel of names) {
         checkFileName(rel);
+        const prefix = prefixes.get(rel);
         const h = await this.fs.open(join(dir, rel), 'r');
         try {
           await h.sync();
-          files.push({ name: rel, ...(await this.cachedChecksum(h, identities.get(rel))) });
+          if (prefix === undefined) {
+            files.push({ name: rel, ...(await this.cachedChecksum(h, identities.get(rel))) });
+          } else {
+            const size = await h.size();
+            if (!(Number.isSafeInteger(prefix.bytes) && prefix.bytes >= 0 && prefix.bytes <= size)) {
+              throw new SnapshotInvalidError(`prefix of ${prefix.bytes} bytes of '${rel}', which has ${size}`);
+            }
+            files.push({ name: rel, bytes: prefix.bytes, crc32c: prefix.crc32c >>> 0 });
+          }
         } finally {
           await h.close();
         }
@@ -514,10 +553,10 @@ class LocalSnapshotWriter implements SnapshotWriter {
     readonly meta: SnapshotMeta,
   ) {}
 
-  publish(): Promise<SnapshotInfo> {
+  publish(prefixes?: SnapshotPrefixes): Promise<SnapshotInfo> {
     if (this.done) return Promise.reject(new Error('snapshot writer: already published or aborted'));
     this.done = true;
-    return this.store.publishLocal(this.dir, this.meta);
+    return this.store.publishLocal(this.dir, this.meta, prefixes);
   }
 
   async abort(): Promise<void> {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { crc32c } from '@node-rs/crc32';
-import type { AppliedEntry } from '../../raft/state-machine.ts';
+import type { AppliedEntry, SnapshotPrefixes } from '../../raft/state-machine.ts';
 import type { Command, CommandResult, NamespaceInfo } from '../../journalnode/journal-commands.ts';
 import { encodeCommand } from '../../journalnode/journal-commands.ts';
 import { JournalStateMachine } from '../../journalnode/journal-state-machine.ts';
@@ -73,6 +73,26 @@ export async function readTree(dir: string): Promise<Map<string, Buffer>> {
   }
   await walk(dir);
   return out;
+}
+
+/**
+ * A snapshot directory as the snapshot store sees it: every file, prefix files (see
+ * SnapshotFilePrefix: linked segments still growing) cut to their declared size, whose declared
+ * CRC must be the CRC of those bytes.
+ */
+export async function readSnapshotTree(t: ExecutionContext, dir: string, prefixes: SnapshotPrefixes | void): Promise<Map<string, Buffer>> {
+  const tree = await readTree(dir);
+  for (const [name, prefix] of prefixes ?? []) {
+    const bytes = tree.get(name);
+    if (bytes === undefined || bytes.byteLength < prefix.bytes) {
+      t.fail(`prefix file ${name}: ${bytes?.byteLength ?? 'no'} bytes for a prefix of ${prefix.bytes}`);
+      continue;
+    }
+    const content = bytes.subarray(0, prefix.bytes);
+    t.is(prefix.crc32c, crc32c(content), `declared CRC of ${name}`);
+    tree.set(name, content);
+  }
+  return tree;
 }
 
 /** Assert two trees hold the same files with the same bytes. */

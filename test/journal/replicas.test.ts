@@ -8,7 +8,7 @@ import { catJournalDir, journalCurrentDir } from '../../journalnode/segments.ts'
 import { parseRecords } from '../../journalnode/protocol/records.ts';
 import type { SnapshotMeta } from '../../raft/core/types.ts';
 import type { AppliedEntry } from '../../raft/state-machine.ts';
-import { assertSameTree, editsFor, Feeder, journalCommand, newMachine, ns, readTree, tempDir } from './helpers.ts';
+import { assertSameTree, editsFor, Feeder, journalCommand, newMachine, ns, readSnapshotTree, readTree, tempDir } from './helpers.ts';
 
 const J = 'jn-1';
 
@@ -97,8 +97,10 @@ test('journal replicas - snapshot, restore into a fresh directory, apply the res
     await reference.machine.apply(direct.entries.slice(0, cut));
     const referenceDir = join(await tempDir(t, 'snap-'), 'snapshot');
     await mkdir(referenceDir);
-    await (await reference.machine.snapshot(referenceDir))();
-    const snapshotTree = await readTree(referenceDir);
+    const referencePrefixes = await (await reference.machine.snapshot(referenceDir))();
+    const snapshotTree = await readSnapshotTree(t, referenceDir, referencePrefixes);
+    // The in-progress segment is linked, not copied: a prefix file of the snapshot.
+    t.true(cut === 6 || [...(referencePrefixes ?? new Map()).keys()].some((name) => name.includes('edits_inprogress_')), `no prefix file at ${cut}`);
     t.true(snapshotTree.has('journal-state.json'));
     // The source completes its snapshot only after applying the rest (appends, finalizes,
     // purges, new segments): the completion must still write the state as of the capture.
@@ -108,8 +110,8 @@ test('journal replicas - snapshot, restore into a fresh directory, apply the res
     await mkdir(snapshotDir);
     const complete = await source.machine.snapshot(snapshotDir);
     await source.machine.apply(direct.entries.slice(cut));
-    await complete();
-    assertSameTree(t, await readTree(snapshotDir), snapshotTree);
+    const prefixes = await complete();
+    assertSameTree(t, await readSnapshotTree(t, snapshotDir, prefixes), snapshotTree);
     assertSameTree(t, await readTree(join(source.dir, 'journals')), direct.tree);
 
     const target = await newMachine(t);
@@ -119,8 +121,8 @@ test('journal replicas - snapshot, restore into a fresh directory, apply the res
     t.deepEqual(results, direct.results.slice(cut), `results after restore at ${cut}`);
     assertSameTree(t, await readTree(join(target.dir, 'journals')), direct.tree);
     t.deepEqual(await target.machine.readEdits(J, 40, 1000, 1 << 20), await direct.machine.readEdits(J, 40, 1000, 1 << 20));
-    // Appends after the restore did not touch the snapshot's files.
-    assertSameTree(t, await readTree(snapshotDir), snapshotTree);
+    // Appends after the restore did not touch the snapshot's files (nor their prefixes, the source's appends).
+    assertSameTree(t, await readSnapshotTree(t, snapshotDir, prefixes), snapshotTree);
   }
 });
 

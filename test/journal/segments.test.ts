@@ -1,5 +1,6 @@
 import test from 'ava';
-import { readFile, writeFile } from 'node:fs/promises';
+import { crc32c } from '@node-rs/crc32';
+import { link, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   catJournalDir,
@@ -13,7 +14,7 @@ import {
   segmentReadChunkBytes,
   streamSegmentRecords,
 } from '../../journalnode/segments.ts';
-import { SegmentWriter, writeBehindSyncBytes } from '../../journalnode/segment-writer.ts';
+import { combineCrcBytesMin, SegmentWriter, writeBehindSyncBytes } from '../../journalnode/segment-writer.ts';
 import { readSegmentRange, SegmentIndex, segmentIndexIntervalBytes } from '../../journalnode/segment-index.ts';
 import { frameRecords } from '../../journalnode/protocol/records.ts';
 import { CorruptRecordsError } from '../../journalnode/protocol/errors.ts';
@@ -85,11 +86,48 @@ test('segments - openAt cuts bytes beyond the applied length and refuses a short
   const path = join(dir, inProgressFileName(1));
   const framed = frameRecords(1, editsFor(1, 3));
   await writeFile(path, Buffer.concat([framed, Buffer.from('garbage')]));
-  const writer = await SegmentWriter.openAt(path, framed.byteLength);
+  const writer = await SegmentWriter.openAt(path, framed.byteLength, crc32c(framed));
   await writer.append(frameRecords(4, editsFor(4, 1)));
   await writer.close();
   t.deepEqual((await readSegmentFile(path)).records.map((r) => r.txid), [1, 2, 3, 4]);
-  await t.throwsAsync(SegmentWriter.openAt(path, 10_000), { name: 'SegmentWriteError' });
+  t.is(writer.crc32c, crc32c(await readFile(path)));
+  await t.throwsAsync(SegmentWriter.openAt(path, 10_000, 0), { name: 'SegmentWriteError' });
+});
+
+test('segments - the writer keeps the CRC of its bytes: passes over small appends, combines known CRCs of large ones', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, inProgressFileName(1));
+  const writer = await SegmentWriter.create(path);
+  t.is(writer.crc32c, 0);
+  const small = frameRecords(1, editsFor(1, 3));
+  const large = frameRecords(4, Array.from({ length: 40 }, () => Buffer.alloc(1024, 7)));
+  t.true(small.byteLength < combineCrcBytesMin && large.byteLength >= combineCrcBytesMin);
+  await writer.append(small);
+  await writer.append(large, crc32c(large));
+  await writer.append(frameRecords(44, editsFor(44, 1)), 0xdeadbeef); // a small append ignores the CRC given: it reads the bytes
+  await writer.close();
+  t.is(writer.crc32c, crc32c(await readFile(path)));
+  // A wrong CRC given for a large append is believed: the caller's contract (the journal passes checked batch CRCs).
+  const other = await SegmentWriter.create(join(dir, inProgressFileName(100)));
+  await other.append(large, crc32c(large) ^ 1);
+  await other.close();
+  t.not(other.crc32c, crc32c(large));
+});
+
+test('segments - create makes a new file and never truncates one a snapshot links to', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, inProgressFileName(1));
+  const linked = join(dir, 'held-by-a-snapshot');
+  const first = await SegmentWriter.create(path);
+  await first.append(frameRecords(1, editsFor(1, 3)));
+  await first.close();
+  const before = await readFile(path);
+  await link(path, linked);
+  const second = await SegmentWriter.create(path);
+  await second.append(frameRecords(1, editsFor(1, 1)));
+  await second.close();
+  t.deepEqual(await readFile(linked), before);
+  t.deepEqual((await readSegmentFile(path)).records.map((r) => r.txid), [1]);
 });
 
 test('segments - a bare directory is readable: list, read, cat from any txid, torn tail tolerated', async (t) => {

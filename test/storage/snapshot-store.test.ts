@@ -211,3 +211,46 @@ test('snapshot store - a file hard-linked into snapshot after snapshot is checks
   // Every copy is a new file: checksummed each time.
   t.is(bytesRead.get('segment-changing'), 3 * 1000);
 });
+
+test('snapshot store - a prefix file: recorded with its declared size and CRC, never read; it may grow after publish; a short one is refused', async (t) => {
+  const dir = await tempDir(t);
+  const bytesRead = new Map<string, number>();
+  const counting: FileSystem = {
+    ...nodeFileSystem,
+    async open(path, flags) {
+      const handle = await nodeFileSystem.open(path, flags);
+      const name = basename(path);
+      return Object.assign(Object.create(handle) as FileHandle, {
+        async read(buffer: Uint8Array, position: number) {
+          const n = await handle.read(buffer, position);
+          bytesRead.set(name, (bytesRead.get(name) ?? 0) + n);
+          return n;
+        },
+      });
+    },
+  };
+  const store = await openSnapshotStore(join(dir, 'snap'), { fs: counting });
+  const growing = join(dir, 'growing');
+  const all = content('growing', 50_000);
+  await writeFile(growing, all.subarray(0, 20_000));
+  const writer = await store.begin(meta(10));
+  await link(growing, join(writer.dir, 'segment'));
+  await writeInto(nodeFileSystem, writer.dir, 'state.json', content('state.json', 300));
+  const prefix = { bytes: 12_000, crc32c: crc32c(all.subarray(0, 12_000)) };
+  const info = await writer.publish(new Map([['segment', prefix]]));
+  t.deepEqual(info.files.find((f) => f.name === 'segment'), { name: 'segment', ...prefix });
+  t.is(bytesRead.get('growing') ?? bytesRead.get('segment') ?? 0, 0, 'a prefix file is not read back');
+  // The owner keeps appending: the snapshot is still its first 12,000 bytes.
+  await writeFile(growing, all);
+  await store.verify(info);
+  // A prefix whose bytes changed fails verify.
+  await writeFile(growing, content('other', 50_000));
+  await t.throwsAsync(store.verify(info), { instanceOf: SnapshotChecksumError });
+  // A declared prefix longer than the file, or of a file not in the snapshot, is refused (and nothing is published).
+  for (const prefixes of [new Map([['segment', { bytes: 60_000, crc32c: 0 }]]), new Map([['missing', { bytes: 1, crc32c: 0 }]])]) {
+    const w = await store.begin(meta(20));
+    await link(growing, join(w.dir, 'segment'));
+    await t.throwsAsync(w.publish(prefixes), { instanceOf: SnapshotInvalidError });
+  }
+  t.deepEqual((await store.list()).map((i) => i.meta.index), [10]);
+});
