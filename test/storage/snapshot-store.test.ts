@@ -40,6 +40,26 @@ function fileInfos(): SnapshotFileInfo[] {
   return Object.entries(FILES).map(([name, bytes]) => ({ name, bytes, crc32c: crc32c(content(name, bytes)) }));
 }
 
+/** The real file system, counting the bytes read from each file (by base name) through it. */
+function countingFileSystem(): { fs: FileSystem; bytesRead: Map<string, number> } {
+  const bytesRead = new Map<string, number>();
+  const fs: FileSystem = {
+    ...nodeFileSystem,
+    async open(path, flags) {
+      const handle = await nodeFileSystem.open(path, flags);
+      const name = basename(path);
+      return Object.assign(Object.create(handle) as FileHandle, {
+        async read(buffer: Uint8Array, position: number) {
+          const n = await handle.read(buffer, position);
+          bytesRead.set(name, (bytesRead.get(name) ?? 0) + n);
+          return n;
+        },
+      });
+    },
+  };
+  return { fs, bytesRead };
+}
+
 test('snapshot store - publish, latest and retention of the newest two', async (t) => {
   const { dir, fs } = await faultyDir(t);
   const store = await openSnapshotStore(dir, { fs });
@@ -175,22 +195,7 @@ test('snapshot store - a different snapshot discards a partial receive; bad name
 
 test('snapshot store - a file hard-linked into snapshot after snapshot is checksummed once; a changed file is read again', async (t) => {
   const dir = await tempDir(t);
-  // Bytes read from each file, through the store's file system.
-  const bytesRead = new Map<string, number>();
-  const counting: FileSystem = {
-    ...nodeFileSystem,
-    async open(path, flags) {
-      const handle = await nodeFileSystem.open(path, flags);
-      const name = basename(path);
-      return Object.assign(Object.create(handle) as FileHandle, {
-        async read(buffer: Uint8Array, position: number) {
-          const n = await handle.read(buffer, position);
-          bytesRead.set(name, (bytesRead.get(name) ?? 0) + n);
-          return n;
-        },
-      });
-    },
-  };
+  const { fs: counting, bytesRead } = countingFileSystem();
   const store = await openSnapshotStore(join(dir, 'snap'), { fs: counting });
   const live = join(dir, 'segment-immutable');
   const changing = join(dir, 'segment-changing');
@@ -214,21 +219,7 @@ test('snapshot store - a file hard-linked into snapshot after snapshot is checks
 
 test('snapshot store - a prefix file: recorded with its declared size and CRC, never read; it may grow after publish; a short one is refused', async (t) => {
   const dir = await tempDir(t);
-  const bytesRead = new Map<string, number>();
-  const counting: FileSystem = {
-    ...nodeFileSystem,
-    async open(path, flags) {
-      const handle = await nodeFileSystem.open(path, flags);
-      const name = basename(path);
-      return Object.assign(Object.create(handle) as FileHandle, {
-        async read(buffer: Uint8Array, position: number) {
-          const n = await handle.read(buffer, position);
-          bytesRead.set(name, (bytesRead.get(name) ?? 0) + n);
-          return n;
-        },
-      });
-    },
-  };
+  const { fs: counting, bytesRead } = countingFileSystem();
   const store = await openSnapshotStore(join(dir, 'snap'), { fs: counting });
   const growing = join(dir, 'growing');
   const all = content('growing', 50_000);
