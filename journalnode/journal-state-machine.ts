@@ -153,6 +153,12 @@ interface SegmentState {
   readonly index: SegmentIndex;
   /** True once the file is known fsynced (finalized files are fsynced once, at their first snapshot). */
   durable: boolean;
+  /**
+   * CRC-32C of the whole file, for a segment this process finalized (its writer kept it): a
+   * snapshot declares the file with it and the store never reads it back. Unknown (undefined)
+   * for segments restored from a snapshot: the store reads those once.
+   */
+  crc32c?: number | undefined;
 }
 
 interface RecentBatch {
@@ -305,7 +311,8 @@ export class JournalStateMachine implements StateMachine {
    * `journal-state.json` plus `journals/<id>/<segment files>`. In two steps, so applies wait
    * only for the first:
    * - capture (now, between applies): finalized segments are hard-linked into `dir` (never
-   *   rewritten, and a link keeps a purged one); so is the in-progress segment, with its applied
+   *   rewritten, and a link keeps a purged one; one this process finalized is declared with the
+   *   CRC its writer kept, so the store does not read it back); so is the in-progress segment, with its applied
    *   length and that prefix's CRC (kept by its writer) noted: a segment file is only ever
    *   appended to (a new segment is a new file, never one truncated in place: see
    *   SegmentWriter.create), so the prefix stays what it is while appends go on after it. The
@@ -340,6 +347,8 @@ export class JournalStateMachine implements StateMachine {
           const name = finalizedFileName(segment.firstTxId, segment.lastTxId);
           const linked = await linkOrCopy(join(journal.dir, name), join(target, name), segment.sizeBytes);
           if (linked && !segment.durable) unsynced.push({ path: join(target, name), segment });
+          // A finalized file never changes: declared whole, with the CRC its writer kept.
+          if (segment.crc32c !== undefined) prefixes.set(`journals/${journal.journalId}/${name}`, { bytes: segment.sizeBytes, crc32c: segment.crc32c });
         }
         if (journal.open !== undefined && journal.writer !== undefined) {
           const name = inProgressFileName(journal.open.firstTxId);
@@ -756,6 +765,7 @@ export class JournalStateMachine implements StateMachine {
         return fail('SEGMENT_MISMATCH', `segment ${firstTxId} ends at txid ${open.lastTxId}, not ${lastTxId}`, { expectedTxId: open.lastTxId });
       }
       const inProgressPath = join(journal.dir, inProgressFileName(firstTxId));
+      open.crc32c = journal.writer?.lengthBytes === open.sizeBytes ? journal.writer.crc32c : undefined;
       await journal.writer?.close();
       journal.writer = undefined;
       journal.open = undefined;

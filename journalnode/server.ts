@@ -156,26 +156,7 @@ export async function startJournalNode(config: JournalNodeConfig, options: Start
     stateMachine = sm;
     // The metrics read the node at scrape time; the state machine is timed through a wrapper.
     const timing: { metrics?: JournalNodeMetrics } = {};
-    const timed: StateMachine = {
-      apply: async (entries) => {
-        const started = performance.now();
-        try {
-          return await sm.apply(entries);
-        } finally {
-          timing.metrics?.applySeconds.observe((performance.now() - started) / 1000);
-        }
-      },
-      snapshot: async (dir) => {
-        const started = performance.now();
-        const complete = await sm.snapshot(dir);
-        timing.metrics?.snapshotCaptureSeconds.observe((performance.now() - started) / 1000);
-        return async () => {
-          await complete();
-          timing.metrics?.snapshotSeconds.observe((performance.now() - started) / 1000);
-        };
-      },
-      restore: (dir, meta) => sm.restore(dir, meta),
-    };
+    const timed = timedStateMachine(sm, () => timing.metrics);
     const raft = new RaftNode({
       id: config.id,
       groupId: config.groupId,
@@ -333,4 +314,41 @@ export async function startJournalNode(config: JournalNodeConfig, options: Start
       resolveStopped(fatalError);
     }
   }
+}
+
+/** The timers of {@link timedStateMachine}: histograms of seconds. */
+export interface StateMachineTimers {
+  readonly applySeconds: { observe(seconds: number): void };
+  readonly snapshotCaptureSeconds: { observe(seconds: number): void };
+  readonly snapshotSeconds: { observe(seconds: number): void };
+}
+
+/**
+ * `sm`, with its applies, snapshot captures and whole snapshots timed into `timers()` (read at
+ * each call: the metrics exist only once the node does). Everything else passes through
+ * unchanged, the completion's result too (the prefix files a snapshot declares).
+ */
+export function timedStateMachine(sm: StateMachine, timers: () => StateMachineTimers | undefined): StateMachine {
+  const seconds = (started: number): number => (performance.now() - started) / 1000;
+  return {
+    apply: async (entries) => {
+      const started = performance.now();
+      try {
+        return await sm.apply(entries);
+      } finally {
+        timers()?.applySeconds.observe(seconds(started));
+      }
+    },
+    snapshot: async (dir) => {
+      const started = performance.now();
+      const complete = await sm.snapshot(dir);
+      timers()?.snapshotCaptureSeconds.observe(seconds(started));
+      return async () => {
+        const declared = complete === undefined ? undefined : await complete();
+        timers()?.snapshotSeconds.observe(seconds(started));
+        return declared;
+      };
+    },
+    restore: (dir, meta) => sm.restore(dir, meta),
+  };
 }

@@ -99,8 +99,12 @@ test('journal replicas - snapshot, restore into a fresh directory, apply the res
     await mkdir(referenceDir);
     const referencePrefixes = await (await reference.machine.snapshot(referenceDir))();
     const snapshotTree = await readSnapshotTree(t, referenceDir, referencePrefixes);
-    // The in-progress segment is linked, not copied: a prefix file of the snapshot.
-    t.true(cut === 6 || [...(referencePrefixes ?? new Map()).keys()].some((name) => name.includes('edits_inprogress_')), `no prefix file at ${cut}`);
+    // The in-progress segment is linked, not copied: a prefix file of the snapshot. Segments
+    // this machine finalized are declared whole with their CRC (readSnapshotTree checks each).
+    const declared = [...(referencePrefixes ?? new Map()).keys()];
+    t.true(cut === 6 || declared.some((name) => name.includes('edits_inprogress_')), `no in-progress prefix file at ${cut}`);
+    const finalized = [...snapshotTree.keys()].filter((name) => /edits_\d+-\d+$/.test(name));
+    t.deepEqual(declared.filter((name) => /edits_\d+-\d+$/.test(name)).sort(), finalized.sort(), `finalized segments declared at ${cut}`);
     t.true(snapshotTree.has('journal-state.json'));
     // The source completes its snapshot only after applying the rest (appends, finalizes,
     // purges, new segments): the completion must still write the state as of the capture.
