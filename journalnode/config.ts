@@ -218,7 +218,7 @@ const flags: readonly { flag: string; key: keyof Settings | 'config'; kind: 'str
   { flag: 'election-ticks', key: 'electionTicks', kind: 'int', help: 'election timeout in ticks (default 10)' },
   { flag: 'heartbeat-ticks', key: 'heartbeatTicks', kind: 'int', help: 'heartbeat period in ticks (default 1)' },
   { flag: 'snapshot-entries', key: 'snapshotEntries', kind: 'int', help: 'snapshot every N applied entries (default 100000)' },
-  { flag: 'snapshot-bytes', key: 'snapshotBytes', kind: 'int', help: 'snapshot every N applied entry bytes, held in memory until then (default 128 MiB)' },
+  { flag: 'snapshot-bytes', key: 'snapshotBytes', kind: 'int', help: 'snapshot every N applied entry bytes, held in memory until then (default 512 MiB)' },
   { flag: 'snapshot-keep-entries', key: 'snapshotKeepEntries', kind: 'int', help: 'log entries kept below a snapshot (default 10000)' },
   { flag: 'raft-message-bytes-max', key: 'raftMessageBytesMax', kind: 'int', help: 'largest raft message, bytes (default 16 MiB)' },
   { flag: 'uncommitted-bytes-max', key: 'uncommittedBytesMax', kind: 'int', help: 'uncommitted proposal bytes before refusing (default 256 MiB)' },

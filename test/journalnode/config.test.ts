@@ -47,7 +47,7 @@ test('journalnode config - flags give a validated configuration with defaults', 
   t.is(c.electionTicks, 20);
   t.is(c.groupId, 'journal');
   t.is(c.streamInflightRequestsMax, 64);
-  t.is(c.snapshotBytes, 128 * 1024 * 1024);
+  t.is(c.snapshotBytes, 512 * 1024 * 1024);
   t.is(config([...base, cluster, '--snapshot-bytes', String(64 * 1024 * 1024)]).snapshotBytes, 64 * 1024 * 1024);
 });
 
@@ -110,6 +110,6 @@ test('journalnode config - the example configurations in deploy/config are valid
   for (const name of ['jn1', 'jn2', 'jn3']) {
     const c = validateConfig(readConfigFile(join(projectRoot, 'deploy', 'config', `${name}.json`)));
     t.is(c.id, name);
-    t.is(c.snapshotBytes, 128 * 1024 * 1024);
+    t.is(c.snapshotBytes, 512 * 1024 * 1024);
   }
 });

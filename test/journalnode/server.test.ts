@@ -145,7 +145,7 @@ test('journalnode - snapshotBytes (--snapshot-bytes) snapshots after that many a
   await openJournal(t, call, 'snap', 1);
   t.is(handle.node.status().snapshotIndex, 0);
   // Five entries of about 300 KB: past 1 MiB applied, far below the 100,000 entries of the
-  // default snapshotEntries (and the default 128 MiB).
+  // default snapshotEntries (and the default 512 MiB).
   for (let i = 0; i < 5; i += 1) t.truthy((await call('journal', journalRequest('snap', 1, 1 + i * 300, 300, 1000))).success);
   const index = await waitFor(() => (handle.node.status().snapshotIndex > 0 ? handle.node.status().snapshotIndex : null), { what: 'a snapshot' });
   t.true(index > 3, `snapshot at ${index}, after the journal entries`);
