@@ -350,13 +350,15 @@ export class JournalStateMachine implements StateMachine {
           // A finalized file never changes: declared whole, with the CRC its writer kept.
           if (segment.crc32c !== undefined) prefixes.set(`journals/${journal.journalId}/${name}`, { bytes: segment.sizeBytes, crc32c: segment.crc32c });
         }
-        if (journal.open !== undefined && journal.writer !== undefined) {
+        if (journal.open !== undefined) {
           const name = inProgressFileName(journal.open.firstTxId);
           const source = join(journal.dir, name);
           const sizeBytes = journal.open.sizeBytes;
-          if (journal.writer.lengthBytes !== sizeBytes) throw new Error(`${source}: writer at ${journal.writer.lengthBytes} bytes, segment at ${sizeBytes}`);
-          if (await linkIfPossible(source, join(target, name))) {
-            prefixes.set(`journals/${journal.journalId}/${name}`, { bytes: sizeBytes, crc32c: journal.writer.crc32c });
+          const writer = journal.writer;
+          if (writer !== undefined && writer.lengthBytes !== sizeBytes) throw new Error(`${source}: writer at ${writer.lengthBytes} bytes, segment at ${sizeBytes}`);
+          // Linked with the CRC its writer kept; copied where that cannot be (no writer, another file system).
+          if (writer !== undefined && (await linkIfPossible(source, join(target, name)))) {
+            prefixes.set(`journals/${journal.journalId}/${name}`, { bytes: sizeBytes, crc32c: writer.crc32c });
           } else {
             pinned.push({ handle: await open(source, 'r'), source, target: join(target, name), sizeBytes });
           }
