@@ -332,6 +332,10 @@ export class JournalStateMachine implements StateMachine {
     this.enter('snapshot');
     const pinned: { handle: FileHandle; source: string; target: string; sizeBytes: number }[] = [];
     const prefixes = new Map<string, SnapshotFilePrefix>();
+    // A linked segment file, declared to the store by its path inside the snapshot.
+    const declare = (journalId: string, name: string, bytes: number, crc: number): void => {
+      prefixes.set(`journals/${journalId}/${name}`, { bytes, crc32c: crc });
+    };
     const unsynced: { path: string; segment: { durable: boolean } }[] = [];
     const dirs: string[] = [];
     let meta: SnapshotMetaFile;
@@ -348,7 +352,7 @@ export class JournalStateMachine implements StateMachine {
           const linked = await linkOrCopy(join(journal.dir, name), join(target, name), segment.sizeBytes);
           if (linked && !segment.durable) unsynced.push({ path: join(target, name), segment });
           // A finalized file never changes: declared whole, with the CRC its writer kept.
-          if (segment.crc32c !== undefined) prefixes.set(`journals/${journal.journalId}/${name}`, { bytes: segment.sizeBytes, crc32c: segment.crc32c });
+          if (segment.crc32c !== undefined) declare(journal.journalId, name, segment.sizeBytes, segment.crc32c);
         }
         if (journal.open !== undefined) {
           const name = inProgressFileName(journal.open.firstTxId);
@@ -358,7 +362,7 @@ export class JournalStateMachine implements StateMachine {
           if (writer !== undefined && writer.lengthBytes !== sizeBytes) throw new Error(`${source}: writer at ${writer.lengthBytes} bytes, segment at ${sizeBytes}`);
           // Linked with the CRC its writer kept; copied where that cannot be (no writer, another file system).
           if (writer !== undefined && (await linkIfPossible(source, join(target, name)))) {
-            prefixes.set(`journals/${journal.journalId}/${name}`, { bytes: sizeBytes, crc32c: writer.crc32c });
+            declare(journal.journalId, name, sizeBytes, writer.crc32c);
           } else {
             pinned.push({ handle: await open(source, 'r'), source, target: join(target, name), sizeBytes });
           }

@@ -34,12 +34,6 @@ export const syncWriteBytesMax = 64 * 1024;
 /** Bytes written between two write-behind fdatasyncs (see the module comment). */
 export const writeBehindSyncBytes = 8 * 1024 * 1024;
 
-/**
- * Appends at least this long with a known CRC extend the file's CRC by combining (a few
- * microseconds whatever the length); shorter ones by a pass over their bytes (cheaper there).
- */
-export const combineCrcBytesMin = 16 * 1024;
-
 /** Most queued bytes before `append` waits for the queue to drain (backpressure). */
 export const writerQueueBytesMax = 64 * 1024 * 1024;
 
@@ -112,8 +106,9 @@ export class SegmentWriter {
   }
 
   /**
-   * CRC-32C of the file's first {@link lengthBytes} bytes, kept as bytes are appended (from the
-   * CRC the caller knows for large appends, by a pass over small ones): a snapshot that links
+   * CRC-32C of the file's first {@link lengthBytes} bytes, kept as bytes are appended (combined
+   * with the CRC the caller knows, about 0.35 µs whatever the length; else by a pass over the
+   * bytes, 0.45-0.65 µs for 1 KiB): a snapshot that links
    * the file declares its prefix with it instead of reading the file back.
    */
   get crc32c(): number {
@@ -139,10 +134,7 @@ export class SegmentWriter {
   async append(bytes: Uint8Array, knownCrc?: number): Promise<void> {
     this.assertUsable();
     if (bytes.byteLength === 0) return;
-    this.acceptedCrc =
-      knownCrc !== undefined && bytes.byteLength >= combineCrcBytesMin
-        ? crc32cCombine(this.acceptedCrc, knownCrc, bytes.byteLength)
-        : crc32c(bytes as Buffer, this.acceptedCrc);
+    this.acceptedCrc = knownCrc !== undefined ? crc32cCombine(this.acceptedCrc, knownCrc, bytes.byteLength) : crc32c(bytes as Buffer, this.acceptedCrc);
     this.queue.push(bytes);
     this.queuedBytesCount += bytes.byteLength;
     this.acceptedBytes += bytes.byteLength;

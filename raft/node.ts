@@ -62,15 +62,9 @@ import {
 } from './errors.ts';
 
 /**
- * Default `snapshotBytes`: 512 MiB of applied entries, held in memory until then. A JournalNode
- * snapshot links its segment files (the in-progress one as a prefix) and reads none back, so a
- * snapshot is cheap, but not free for the standbys: its fsyncs compete with the WAL's. Measured
- * (3 nodes, 2 cores, scratch driver and the bench, runs alternated): at 128 MiB a node's RSS
- * peaked at 550-600 MiB instead of 950 at batches of 1,000, and throughput was as good or
- * better (104,000-111,000 edits/s against 95,000); but the bench's standby tail lag at 10,000
- * edits/s, whose 10 s window then holds a snapshot, had a p99 of 7.2-13.2 ms (five runs; 39.7 ms
- * in one full run) and a p99.9 of 16-43 ms, against 5.3-8.5 ms and 14-17 ms at 512 MiB. Memory
- * is the cheaper of the two: `--snapshot-bytes` trades it back.
+ * Default `snapshotBytes`: 512 MiB of applied entries, held in memory until then. Smaller
+ * saves memory but snapshots more often; for a JournalNode, whose snapshots link their files,
+ * the price is the standbys' tail latency, not writes (figures in journalnode/README.md).
  */
 export const DEFAULT_SNAPSHOT_BYTES = 512 * 1024 * 1024;
 

@@ -1,11 +1,12 @@
 import test from 'ava';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { journalNodeArgs, journalNodeBin, journalNodeProcessEnv, projectRoot } from '../../deploy/launcher.ts';
 import { freePort } from '../../deploy/ports.ts';
-import { HEAP_GROWING_PERCENT, JOURNALNODE_MALLOC_TUNABLES, journalNodeEnv, JOURNALNODE_NODE_FLAGS, mallocTuned } from '../../journalnode/gc-tuning.ts';
+import { HEAP_GROWING_PERCENT, JOURNALNODE_MALLOC_TUNABLES, journalNodeEnv, JOURNALNODE_NODE_FLAGS, mallocTuned, onGlibc } from '../../journalnode/gc-tuning.ts';
+import { spawnChild } from '../support/child.ts';
 
 function tuneIn(nodeFlags: readonly string[]): string {
   const script = "const { tuneGarbageCollector } = await import('./journalnode/gc-tuning.ts'); console.log(String(tuneGarbageCollector()));";
@@ -59,7 +60,7 @@ test('malloc tuning - every way of starting a JournalNode sets GLIBC_TUNABLES', 
   }
 });
 
-const onGlibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime !== undefined;
+const glibc = onGlibc();
 
 test('malloc tuning - bin/journalnode\'s #! line hands the settings, and the caller\'s own, to node', (t) => {
   // The same #! line on a script that prints what node received.
@@ -91,7 +92,7 @@ function mallocTunablesSeen(loader: string, tunables: string): Map<string, numbe
 
 // Page-fault counts were tried here first: they swing tenfold with the collector's timing on a busy machine.
 // The loader's own listing is exact. The effect on a node (faults, CPU per edit) is measured in bench/ and the notes.
-(onGlibc ? test : test.skip)('malloc tuning - glibc takes the settings as written: the loader reads both values', (t) => {
+(glibc ? test : test.skip)('malloc tuning - glibc takes the settings as written: the loader reads both values', (t) => {
   const loader = dynamicLoader();
   if (loader === undefined) return t.fail('no ld-linux loader mapped in this process');
   const expected = new Map(JOURNALNODE_MALLOC_TUNABLES.split(':').map((kv) => {
@@ -106,38 +107,25 @@ function mallocTunablesSeen(loader: string, tunables: string): Map<string, numbe
   t.not(misspelt.get('mmap_threshold'), expected.get('mmap_threshold'));
 });
 
-/** Start a one-node JournalNode with `env`, wait for its ready line, stop it; resolves with its stderr. */
-async function stderrOfJournalNode(env: NodeJS.ProcessEnv): Promise<string> {
+/** Start a one-node JournalNode with `env`, wait for its ready line, stop it; resolves with what it printed. */
+async function outputOfJournalNode(env: NodeJS.ProcessEnv): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'qj-malloc-'));
   try {
     const rpc = `127.0.0.1:${await freePort()}`;
     const args = journalNodeArgs(['--id', 'jn1', '--data', join(dir, 'jn1'), '--rpc', rpc, '--http', '127.0.0.1:0', '--initial-cluster', `jn1=${rpc}`, '--exit-with-parent']);
-    const child = spawn(process.execPath, args, { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ready line in 60 s; stderr: ${stderr}`)), 60_000);
-      child.stdout.setEncoding('utf8').on('data', (s: string) => {
-        if (s.includes('journalnode: id=jn1')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
-    });
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-    return stderr;
+    const child = spawnChild(process.execPath, args, { cwd: projectRoot, env });
+    await child.waitForLine(/^journalnode: id=jn1/, 60_000);
+    await child.kill('SIGTERM');
+    return child.output();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-(onGlibc ? test : test.skip)('malloc tuning - a JournalNode started without the settings says so, one started with them does not', async (t) => {
+(glibc ? test : test.skip)('malloc tuning - a JournalNode started without the settings says so, one started with them does not', async (t) => {
   const env = { ...process.env };
   delete env['GLIBC_TUNABLES'];
   const warning = /started without the malloc settings/;
-  t.regex(await stderrOfJournalNode(env), warning);
-  t.notRegex(await stderrOfJournalNode({ ...process.env, ...journalNodeProcessEnv() }), warning);
+  t.regex(await outputOfJournalNode(env), warning);
+  t.notRegex(await outputOfJournalNode({ ...process.env, ...journalNodeProcessEnv() }), warning);
 });
