@@ -4,6 +4,7 @@
  * from the Raft node and the state machine at scrape time.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { pageCacheDropStats } from '../raft/storage/page-cache.ts';
 import type { RaftNode } from '../raft/node.ts';
 import type { JournalStateMachine } from './journal-state-machine.ts';
 
@@ -128,6 +129,21 @@ export class JournalNodeMetrics {
     walCounter('raft_wal_bytes_written_total', 'Bytes written to the Raft WAL', 'bytesWritten');
     walCounter('raft_wal_batches_total', 'Batches (writes) of the Raft WAL', 'batches');
     walCounter('raft_wal_appends_total', 'Append calls of the Raft WAL', 'appends');
+    const processCounter = (name: string, help: string, read: () => number): void => {
+      let last = 0;
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const value = read();
+          if (value > last) this.inc(value - last);
+          last = value;
+        },
+      });
+    };
+    processCounter('qjournal_page_cache_dropped_bytes_total', 'Synced bytes of WAL and segment files given back to the kernel (posix_fadvise DONTNEED)', () => pageCacheDropStats.bytes);
+    processCounter('qjournal_page_cache_drop_failures_total', 'posix_fadvise calls that returned an error (advice only: no data is affected)', () => pageCacheDropStats.failures);
     new Gauge({
       name: 'qjournal_segments',
       help: 'Segment files per journal (finalized and in progress)',

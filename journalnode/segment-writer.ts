@@ -23,6 +23,7 @@ import { writevSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { crc32c } from '@node-rs/crc32';
 import { crc32cCombine } from '../raft/crc32c.ts';
+import { alignDownToPage, dropCachedPages } from '../raft/storage/page-cache.ts';
 import type { FileHandle } from 'node:fs/promises';
 
 /** Most buffers in one writev call (Linux IOV_MAX is 1024). */
@@ -62,6 +63,8 @@ export class SegmentWriter {
   private closed = false;
   /** `writtenBytes` when the last write-behind sync started. */
   private syncedBehindBytes = 0;
+  /** Bytes from the start whose cached pages were dropped after a write-behind sync (page aligned). */
+  private droppedBytes = 0;
   /** The write-behind fdatasync in flight, if any. */
   private syncingBehind: Promise<void> | undefined;
   private writeBehindSyncCount = 0;
@@ -167,10 +170,18 @@ export class SegmentWriter {
   /** Start a write-behind fdatasync when enough was written since the last one. */
   private syncBehind(): void {
     if (this.syncingBehind !== undefined || this.writtenBytes - this.syncedBehindBytes < writeBehindSyncBytes) return;
-    this.syncedBehindBytes = this.writtenBytes;
+    const syncedAt = this.writtenBytes;
+    this.syncedBehindBytes = syncedAt;
     this.writeBehindSyncCount += 1;
     this.syncingBehind = this.handle.datasync().then(
-      () => {
+      async () => {
+        // Synced pages go back to the kernel (raft/storage/page-cache.ts): readers of a
+        // segment's older part (a backlog, a download, a snapshot transfer) read the disk.
+        const cleanEnd = alignDownToPage(syncedAt);
+        if (cleanEnd > this.droppedBytes) {
+          await dropCachedPages(this.handle.fd, this.droppedBytes, cleanEnd - this.droppedBytes);
+          this.droppedBytes = cleanEnd;
+        }
         this.syncingBehind = undefined;
       },
       (error: unknown) => {

@@ -11,6 +11,7 @@
 import * as fsp from 'node:fs/promises';
 import { constants as fsConstants, writevSync, type BigIntStats } from 'node:fs';
 import { dirname, join, relative, resolve, sep, basename } from 'node:path';
+import { dropCachedPages } from './page-cache.ts';
 
 /**
  * How a file is opened: `r` read only; `r+` read/write an existing file; `w` create or
@@ -40,6 +41,12 @@ export interface FileHandle {
   truncate(lengthBytes: number): Promise<void>;
   /** Current size in bytes (fstat). */
   size(): Promise<number>;
+  /**
+   * Advice: drop the cached pages of `offset .. offset + length`, a range already synced (see
+   * page-cache.ts). Never changes content, never fails; runs in the background, and `close()`
+   * waits for it.
+   */
+  dropCachedPages(offset: number, length: number): void;
   /** Close. Never fails for a handle the faulty file system already closed by a crash. */
   close(): Promise<void>;
 }
@@ -101,6 +108,9 @@ export function errnoError(code: string, syscall: string, path: string): NodeJS.
 // The real file system.
 
 class NodeFileHandle implements FileHandle {
+  /** The page-cache drop in flight, if any (the descriptor stays open until it ends). */
+  private dropping: Promise<unknown> | undefined;
+
   constructor(
     readonly path: string,
     private readonly handle: fsp.FileHandle,
@@ -158,7 +168,17 @@ class NodeFileHandle implements FileHandle {
     return (await this.handle.stat()).size;
   }
 
-  close(): Promise<void> {
+  dropCachedPages(offset: number, length: number): void {
+    const previous = this.dropping;
+    const drop = (previous ?? Promise.resolve()).then(() => dropCachedPages(this.handle.fd, offset, length));
+    this.dropping = drop;
+    void drop.then(() => {
+      if (this.dropping === drop) this.dropping = undefined;
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.dropping;
     return this.handle.close();
   }
 }
@@ -850,6 +870,9 @@ class FaultyFileHandle implements FileHandle {
     const g = this.enter('fstat');
     return this.fs.run(g, 'fstat', async () => (await this.handle.stat()).size);
   }
+
+  /** Advice only, and a simulated crash closes the descriptor at any moment: nothing is done. */
+  dropCachedPages(): void {}
 
   async close(): Promise<void> {
     if (this.closed) return;

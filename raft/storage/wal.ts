@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import type { Entry } from '../core/types.ts';
 import { FatalStorageError, WalClosedError, WalCorruptError } from './errors.ts';
 import { ensureDirectory, nodeFileSystem, type FileHandle, type FileSystem } from './fs.ts';
+import { alignDownToPage, PAGE_CACHE_DROP_BYTES_MIN } from './page-cache.ts';
 import { crc32c } from '@node-rs/crc32';
 import { crc32cCombine, entryDataCrc32c } from '../crc32c.ts';
 import {
@@ -306,6 +307,8 @@ class SegmentedWal implements Wal {
   private first: number;
   /** Lowest record index of the batch being written (not yet in a segment's `lowestIndex`). */
   private writingLowest = Number.MAX_SAFE_INTEGER;
+  /** Bytes of the current segment whose cached pages were dropped (page aligned). */
+  private droppedBytes = 0;
 
   constructor(
     private readonly fs: FileSystem,
@@ -414,6 +417,13 @@ class SegmentedWal implements Wal {
     this.stats.batches++;
     await handle.datasync();
     this.stats.fsyncs++;
+    // The synced bytes are read again only after a restart: their pages go back to the kernel
+    // (page-cache.ts), all but the last partial one, which the next batch writes into.
+    const cleanEnd = alignDownToPage(current.bytes);
+    if (cleanEnd - this.droppedBytes >= PAGE_CACHE_DROP_BYTES_MIN) {
+      handle.dropCachedPages(this.droppedBytes, cleanEnd - this.droppedBytes);
+      this.droppedBytes = cleanEnd;
+    }
   }
 
   /** Start a new segment whose first record will be `firstIndex`. The previous one is durable already. */
@@ -430,6 +440,7 @@ class SegmentedWal implements Wal {
     }
     const previous = this.handle;
     this.handle = handle;
+    this.droppedBytes = 0;
     const segment: Segment = { path, sequence, firstIndex, lowestIndex: firstIndex, bytes: 0 };
     this.segments.push(segment);
     this.stats.segmentsCreated++;

@@ -20,6 +20,8 @@ import { frameRecords } from '../../journalnode/protocol/records.ts';
 import { CorruptRecordsError } from '../../journalnode/protocol/errors.ts';
 import { recordHeaderBytes } from '../../journalnode/protocol/limits.ts';
 import { editsFor, tempDir } from './helpers.ts';
+import { residentBytes } from '../support/page-residency.ts';
+import { waitFor } from '../support/wait.ts';
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -79,6 +81,27 @@ test('segments - a writer starts a write-behind fdatasync after every writeBehin
   t.true(writer.writeBehindSyncs <= afterSmall + 3);
   await writer.close();
   t.is((await readFile(path)).byteLength, rounds * small.byteLength + 3 * big.byteLength);
+});
+
+test('segments - a write-behind sync gives the synced pages back to the kernel, content unchanged', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, inProgressFileName(1));
+  const writer = await SegmentWriter.create(path);
+  const chunk = Buffer.alloc(1024 * 1024);
+  for (let i = 0; i < chunk.length; i += 1) chunk[i] = (i * 7) & 0xff;
+  const total = 3 * writeBehindSyncBytes + 100;
+  for (let written = 0; written < total; written += chunk.length) {
+    await writer.append(chunk.subarray(0, Math.min(chunk.length, total - written)));
+  }
+  await writer.flush();
+  t.true(writer.writeBehindSyncs >= 1);
+  // The first write-behind range leaves the cache once its sync and drop ran (in the background).
+  await waitFor(async () => (await residentBytes(path, 0, writeBehindSyncBytes)) === 0, { timeoutMs: 10_000, what: 'the synced range to leave the page cache' });
+  const crc = writer.crc32c;
+  await writer.close();
+  const back = await readFile(path);
+  t.is(back.byteLength, total);
+  t.is(crc32c(back), crc);
 });
 
 test('segments - openAt cuts bytes beyond the applied length and refuses a short file', async (t) => {

@@ -199,6 +199,10 @@ test.serial('journalnode - a ws tail client that never reads is dropped as a slo
   await waitConverged(cluster);
 
   const address = cluster.httpAddresses[1]!;
+  // What the node synced of its WAL and of the segment went back to the kernel.
+  const written = await metricsOf(address);
+  t.true((metricValue(written, /^qjournal_page_cache_dropped_bytes_total (\d+)$/m) ?? 0) >= 8 * 1024 * 1024, 'synced pages were dropped');
+  t.is(metricValue(written, /^qjournal_page_cache_drop_failures_total (\d+)$/m), 0);
   const droppedBefore = metricValue(await metricsOf(address), /^qjournal_tail_dropped_total\{reason="slow_consumer"\} (\d+)$/m) ?? 0;
   const client = new TailClient(address, '/journals/big/tail?from=1');
   t.teardown(() => client.ws.terminate());

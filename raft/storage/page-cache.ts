@@ -1,0 +1,79 @@
+/**
+ * Dropping durable file pages from the page cache: `posix_fadvise(POSIX_FADV_DONTNEED)`, which
+ * Node does not expose, called through the `koffi` FFI on a thread-pool thread.
+ *
+ * Why: a log written once and read back only after a restart (the WAL), or rarely (a segment's
+ * older part), gains nothing from staying cached, and leaving it there is what makes writing it
+ * dear. Every write then lands in a page the kernel must first take from free memory, and on
+ * the virtual machines this project runs on, free memory is handed back to the host (the
+ * balloon's free-page reporting) and faulted in again on first touch. Measured here, 1 MiB
+ * writes with an fdatasync every 4 MiB: 2.6-3.4 ms of kernel CPU per MiB when the file's pages
+ * stay cached, 0.39-0.42 ms when each synced range is dropped (its pages are reused by the next
+ * writes), about 56 µs to drop each MiB.
+ *
+ * Only clean pages are dropped (the kernel starts writeback of dirty ones and leaves them), and
+ * dropping never changes a file's content: it is advice, so a failure is counted, not thrown.
+ * Callers drop page-aligned ranges that end before the file's last partial page, which the next
+ * append would otherwise read back from disk.
+ */
+import koffi from 'koffi';
+
+/** Page size the callers align to. A larger real page only costs a read-back, never data. */
+export const PAGE_BYTES = 4096;
+
+/** Drop no range shorter than this (a call costs a thread-pool round trip). */
+export const PAGE_CACHE_DROP_BYTES_MIN = 1024 * 1024;
+
+const POSIX_FADV_DONTNEED = 4; // Linux, every architecture Node supports
+
+type Fadvise = {
+  async: (fd: number, offset: number, length: number, advice: number, callback: (error: unknown, result: number) => void) => void;
+};
+
+function loadFadvise(): Fadvise | string {
+  if (process.platform !== 'linux') return `not on Linux (${process.platform})`;
+  try {
+    // dlopen(NULL): the symbols of the running process, libc's among them (glibc or musl).
+    const self = koffi.load(null);
+    return self.func('int posix_fadvise(int fd, int64_t offset, int64_t len, int advice)') as unknown as Fadvise;
+  } catch (error) {
+    return `posix_fadvise not found: ${String(error)}`;
+  }
+}
+
+const fadvise = loadFadvise();
+
+/** Why pages are not dropped on this platform, or undefined when they are. */
+export const pageCacheDropUnavailable: string | undefined = typeof fadvise === 'string' ? fadvise : undefined;
+
+/** Counts since the process started (for /metrics and tests). */
+export const pageCacheDropStats = { calls: 0, bytes: 0, failures: 0, lastError: 0 };
+
+/** `offset` rounded down to a page boundary. */
+export function alignDownToPage(offset: number): number {
+  return offset - (offset % PAGE_BYTES);
+}
+
+/**
+ * Advise the kernel to drop the cached pages of `fd` in `offset .. offset + length`. Resolves
+ * (never rejects) with 0 or the errno; resolves at once with 0 where unavailable. The caller
+ * keeps `fd` open until it resolved: a closed number may name another file by then.
+ */
+export function dropCachedPages(fd: number, offset: number, length: number): Promise<number> {
+  if (!Number.isSafeInteger(fd) || fd < 0 || !Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length <= 0) {
+    throw new RangeError(`dropCachedPages: bad fd ${fd}, offset ${offset} or length ${length}`);
+  }
+  if (typeof fadvise === 'string') return Promise.resolve(0);
+  pageCacheDropStats.calls += 1;
+  pageCacheDropStats.bytes += length;
+  return new Promise((resolve) => {
+    fadvise.async(fd, offset, length, POSIX_FADV_DONTNEED, (error, result) => {
+      const code = error !== null && error !== undefined ? -1 : result;
+      if (code !== 0) {
+        pageCacheDropStats.failures += 1;
+        pageCacheDropStats.lastError = code;
+      }
+      resolve(code);
+    });
+  });
+}
