@@ -7,6 +7,7 @@
  * `journalnode: id=<id> rpc=<host:port> http=<host:port>`.
  */
 import { ConfigError, parseArgs } from './config.ts';
+import { pageCacheDropUnavailable } from '../raft/storage/page-cache.ts';
 import { JOURNALNODE_MALLOC_TUNABLES, mallocTuned, onGlibc, tuneGarbageCollector } from './gc-tuning.ts';
 import { startJournalNode, type JournalNodeHandle } from './server.ts';
 import { testHooksFromEnv, TestHookError, type TestHooks } from './test-hooks.ts';
@@ -85,6 +86,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`journalnode: id=${config.id} rpc=${handle.rpcAddress} http=${handle.httpAddress}\n`);
     if (!mallocTuned() && onGlibc()) {
       handle.log.warn({ want: `GLIBC_TUNABLES=${JOURNALNODE_MALLOC_TUNABLES}` }, 'started without the malloc settings of ./bin/journalnode: more page faults under load (journalnode/gc-tuning.ts)');
+    }
+    if (pageCacheDropUnavailable !== undefined) {
+      handle.log.warn({ reason: pageCacheDropUnavailable }, 'synced file pages stay cached: writes cost more kernel CPU (raft/storage/page-cache.ts)');
     }
     if (signalled !== undefined) onSignal(signalled);
     if (config.exitWithParent) watchParent(handle);

@@ -16,7 +16,8 @@
  * Callers drop page-aligned ranges that end before the file's last partial page, which the next
  * append would otherwise read back from disk.
  */
-import koffi from 'koffi';
+import { createRequire } from 'node:module';
+import type Koffi from 'koffi';
 
 /** Page size the callers align to. A larger real page only costs a read-back, never data. */
 export const PAGE_BYTES = 4096;
@@ -33,11 +34,13 @@ type Fadvise = {
 function loadFadvise(): Fadvise | string {
   if (process.platform !== 'linux') return `not on Linux (${process.platform})`;
   try {
+    // Loaded here, not imported: a platform without koffi's native part runs without the advice.
+    const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
     // dlopen(NULL): the symbols of the running process, libc's among them (glibc or musl).
     const self = koffi.load(null);
     return self.func('int posix_fadvise(int fd, int64_t offset, int64_t len, int advice)') as unknown as Fadvise;
   } catch (error) {
-    return `posix_fadvise not found: ${String(error)}`;
+    return `koffi or posix_fadvise unavailable: ${String(error)}`;
   }
 }
 
