@@ -112,24 +112,8 @@ export class JournalNodeMetrics {
         }
       },
     });
-    const walCounter = (name: string, help: string, key: string): void => {
-      let last = 0;
-      new Counter({
-        name,
-        help,
-        registers,
-        collect() {
-          const value = node.status().walStats[key] ?? 0;
-          if (value > last) this.inc(value - last);
-          last = value;
-        },
-      });
-    };
-    walCounter('raft_wal_fsyncs_total', 'fsyncs of the Raft WAL (group commit: one per batch)', 'fsyncs');
-    walCounter('raft_wal_bytes_written_total', 'Bytes written to the Raft WAL', 'bytesWritten');
-    walCounter('raft_wal_batches_total', 'Batches (writes) of the Raft WAL', 'batches');
-    walCounter('raft_wal_appends_total', 'Append calls of the Raft WAL', 'appends');
-    const processCounter = (name: string, help: string, read: () => number): void => {
+    /** A counter that follows a running total read at each scrape. */
+    const totalCounter = (name: string, help: string, read: () => number): void => {
       let last = 0;
       new Counter({
         name,
@@ -142,8 +126,13 @@ export class JournalNodeMetrics {
         },
       });
     };
-    processCounter('qjournal_page_cache_dropped_bytes_total', 'Synced bytes of WAL and segment files given back to the kernel (posix_fadvise DONTNEED)', () => pageCacheDropStats.bytes);
-    processCounter('qjournal_page_cache_drop_failures_total', 'posix_fadvise calls that returned an error (advice only: no data is affected)', () => pageCacheDropStats.failures);
+    const walTotal = (key: string) => () => node.status().walStats[key] ?? 0;
+    totalCounter('raft_wal_fsyncs_total', 'fsyncs of the Raft WAL (group commit: one per batch)', walTotal('fsyncs'));
+    totalCounter('raft_wal_bytes_written_total', 'Bytes written to the Raft WAL', walTotal('bytesWritten'));
+    totalCounter('raft_wal_batches_total', 'Batches (writes) of the Raft WAL', walTotal('batches'));
+    totalCounter('raft_wal_appends_total', 'Append calls of the Raft WAL', walTotal('appends'));
+    totalCounter('qjournal_page_cache_dropped_bytes_total', 'Synced bytes of WAL and segment files given back to the kernel (posix_fadvise DONTNEED)', () => pageCacheDropStats.bytes);
+    totalCounter('qjournal_page_cache_drop_failures_total', 'posix_fadvise calls that returned an error (advice only: no data is affected)', () => pageCacheDropStats.failures);
     new Gauge({
       name: 'qjournal_segments',
       help: 'Segment files per journal (finalized and in progress)',
