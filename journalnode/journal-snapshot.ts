@@ -22,6 +22,12 @@ const segmentSchema = z.strictObject({
   epoch: uint,
   inProgress: z.boolean(),
   sizeBytes: uint,
+  /**
+   * CRC-32C of a finalized segment's whole file, when the snapshotting node knew it: a node
+   * that restores the snapshot declares the file with it in its own snapshots instead of
+   * reading it back. Absent in snapshots of earlier versions and for in-progress segments.
+   */
+  crc32c: z.int().min(0).max(0xffff_ffff).optional(),
 });
 
 const journalSchema = z.strictObject({

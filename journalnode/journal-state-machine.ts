@@ -154,9 +154,10 @@ interface SegmentState {
   /** True once the file is known fsynced (finalized files are fsynced once, at their first snapshot). */
   durable: boolean;
   /**
-   * CRC-32C of the whole file, for a segment this process finalized (its writer kept it): a
-   * snapshot declares the file with it and the store never reads it back. Unknown (undefined)
-   * for segments restored from a snapshot: the store reads those once.
+   * CRC-32C of the whole file, for a segment this process finalized (its writer kept it) or
+   * restored from a snapshot whose metadata carried it: a snapshot declares the file with it and
+   * the store never reads it back. Unknown (undefined) for segments restored from a snapshot of
+   * an earlier version: the store reads those once.
    */
   crc32c?: number | undefined;
 }
@@ -944,7 +945,9 @@ export class JournalStateMachine implements StateMachine {
   }
 
   private snapshotJournal(journal: JournalLive): SnapshotJournal {
-    const segments = journal.finalized.map((segment) => stateInfo(segment, false));
+    const segments: SnapshotJournal['segments'] = journal.finalized.map((segment) =>
+      segment.crc32c === undefined ? stateInfo(segment, false) : { ...stateInfo(segment, false), crc32c: segment.crc32c },
+    );
     if (journal.open !== undefined) segments.push(stateInfo(journal.open, true));
     return {
       journalId: journal.journalId,
@@ -970,6 +973,8 @@ export class JournalStateMachine implements StateMachine {
         sizeBytes: segment.sizeBytes,
         index: new SegmentIndex(segment.firstTxId),
         durable: !segment.inProgress && linked.get(`${journal.journalId}/${finalizedFileName(segment.firstTxId, segment.lastTxId)}`) === true,
+        // The CRC the snapshot declared the file with (a received snapshot's files were checked against it).
+        crc32c: segment.inProgress ? undefined : segment.crc32c,
       } satisfies SegmentState,
     }));
     const openEntry = states.find((s) => s.segment.inProgress);

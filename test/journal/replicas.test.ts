@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import type { Command } from '../../journalnode/journal-commands.ts';
@@ -123,11 +123,43 @@ test('journal replicas - snapshot, restore into a fresh directory, apply the res
     await target.machine.restore(snapshotDir, meta);
     const results = await target.machine.apply(direct.entries.slice(cut));
     t.deepEqual(results, direct.results.slice(cut), `results after restore at ${cut}`);
+    // Restored segments keep the CRC the snapshot carried: the target's own snapshot declares
+    // every finalized segment, restored or finalized since (readSnapshotTree checks each CRC).
+    const againDir = join(await tempDir(t, 'snap-'), 'again');
+    await mkdir(againDir);
+    const againPrefixes = await (await target.machine.snapshot(againDir))();
+    const againTree = await readSnapshotTree(t, againDir, againPrefixes);
+    const againFinalized = [...againTree.keys()].filter((name) => /edits_\d+-\d+$/.test(name));
+    t.true(againFinalized.length > 0);
+    t.deepEqual([...(againPrefixes ?? new Map()).keys()].filter((name) => /edits_\d+-\d+$/.test(name)).sort(), againFinalized.sort(), `restored segments declared at ${cut}`);
     assertSameTree(t, await readTree(join(target.dir, 'journals')), direct.tree);
     t.deepEqual(await target.machine.readEdits(J, 40, 1000, 1 << 20), await direct.machine.readEdits(J, 40, 1000, 1 << 20));
     // Appends after the restore did not touch the snapshot's files (nor their prefixes, the source's appends).
     assertSameTree(t, await readSnapshotTree(t, snapshotDir, prefixes), snapshotTree);
   }
+});
+
+test('journal replicas - a snapshot without segment CRCs (earlier versions) restores; its segments are then read, not declared', async (t) => {
+  const direct = await fullLog(t);
+  const snapshotDir = join(await tempDir(t, 'snap-'), 's');
+  await mkdir(snapshotDir);
+  await (await direct.machine.snapshot(snapshotDir))();
+  const metaPath = join(snapshotDir, 'journal-state.json');
+  const meta = JSON.parse(await readFile(metaPath, 'utf8')) as { journals: { segments: { crc32c?: number; inProgress: boolean }[] }[] };
+  const carried = meta.journals.flatMap((j) => j.segments).filter((segment) => !segment.inProgress);
+  t.true(carried.length > 0 && carried.every((segment) => typeof segment.crc32c === 'number'), 'this version writes the CRC of every finalized segment');
+  for (const journal of meta.journals) for (const segment of journal.segments) delete segment.crc32c;
+  await writeFile(metaPath, JSON.stringify(meta));
+
+  const target = await newMachine(t);
+  const at: SnapshotMeta = { index: direct.entries.at(-1)!.index, term: 1, confState: { voters: ['a'], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false } };
+  await target.machine.restore(snapshotDir, at);
+  assertSameTree(t, await readTree(join(target.dir, 'journals')), direct.tree);
+  const againDir = join(await tempDir(t, 'snap-'), 'again');
+  await mkdir(againDir);
+  const prefixes = await (await target.machine.snapshot(againDir))();
+  t.deepEqual([...(prefixes ?? new Map()).keys()].filter((name) => /edits_\d+-\d+$/.test(name)), []);
+  t.true([...(await readTree(againDir)).keys()].some((name) => /edits_\d+-\d+$/.test(name)));
 });
 
 test('journal replicas - restore replaces a live state; finalized segments are hard links of the snapshot', async (t) => {
