@@ -133,6 +133,7 @@ export class JournalNodeMetrics {
     totalCounter('raft_wal_appends_total', 'Append calls of the Raft WAL', walTotal('appends'));
     totalCounter('qjournal_page_cache_dropped_bytes_total', 'Synced bytes of WAL and segment files given back to the kernel (posix_fadvise DONTNEED)', () => pageCacheDropStats.bytes);
     totalCounter('qjournal_page_cache_drop_failures_total', 'posix_fadvise calls that returned an error (advice only: no data is affected)', () => pageCacheDropStats.failures);
+    totalCounter('qjournal_page_cache_drops_skipped_total', 'Page-cache drops not made because too many were in flight (the pages stay cached)', () => pageCacheDropStats.skipped);
     new Gauge({
       name: 'qjournal_segments',
       help: 'Segment files per journal (finalized and in progress)',

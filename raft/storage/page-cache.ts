@@ -49,8 +49,13 @@ const fadvise = loadFadvise();
 /** Why pages are not dropped on this platform, or undefined when they are. */
 export const pageCacheDropUnavailable: string | undefined = typeof fadvise === 'string' ? fadvise : undefined;
 
-/** Counts since the process started (for /metrics and tests). */
-export const pageCacheDropStats = { calls: 0, bytes: 0, failures: 0, lastError: 0 };
+/** Drops in flight at most (koffi refuses async calls past its own limit of 64); more are skipped. */
+export const PAGE_CACHE_DROPS_IN_FLIGHT_MAX = 16;
+
+/** Counts since the process started (for /metrics and tests). `skipped`: drops not made, too many in flight. */
+export const pageCacheDropStats = { calls: 0, bytes: 0, failures: 0, lastError: 0, skipped: 0 };
+
+let inFlight = 0;
 
 /** `offset` rounded down to a page boundary. */
 export function alignDownToPage(offset: number): number {
@@ -59,24 +64,36 @@ export function alignDownToPage(offset: number): number {
 
 /**
  * Advise the kernel to drop the cached pages of `fd` in `offset .. offset + length`. Resolves
- * (never rejects) with 0 or the errno; resolves at once with 0 where unavailable. The caller
- * keeps `fd` open until it resolved: a closed number may name another file by then.
+ * (never rejects) with 0 or the errno (-1 when the call could not be made); resolves at once
+ * with 0 where unavailable, and when {@link PAGE_CACHE_DROPS_IN_FLIGHT_MAX} drops are in flight
+ * (the pages stay cached, which only costs memory). The caller keeps `fd` open until it
+ * resolved: a closed number may name another file by then.
  */
 export function dropCachedPages(fd: number, offset: number, length: number): Promise<number> {
   if (!Number.isSafeInteger(fd) || fd < 0 || !Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length <= 0) {
     throw new RangeError(`dropCachedPages: bad fd ${fd}, offset ${offset} or length ${length}`);
   }
   if (typeof fadvise === 'string') return Promise.resolve(0);
+  if (inFlight >= PAGE_CACHE_DROPS_IN_FLIGHT_MAX) {
+    pageCacheDropStats.skipped += 1;
+    return Promise.resolve(0);
+  }
+  inFlight += 1;
   pageCacheDropStats.calls += 1;
   pageCacheDropStats.bytes += length;
   return new Promise((resolve) => {
-    fadvise.async(fd, offset, length, POSIX_FADV_DONTNEED, (error, result) => {
-      const code = error !== null && error !== undefined ? -1 : result;
+    const done = (code: number): void => {
+      inFlight -= 1;
       if (code !== 0) {
         pageCacheDropStats.failures += 1;
         pageCacheDropStats.lastError = code;
       }
       resolve(code);
-    });
+    };
+    try {
+      fadvise.async(fd, offset, length, POSIX_FADV_DONTNEED, (error, result) => done(error !== null && error !== undefined ? -1 : result));
+    } catch {
+      done(-1);
+    }
   });
 }

@@ -2,7 +2,7 @@ import test from 'ava';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openWal } from '../../raft/storage/index.ts';
-import { alignDownToPage, dropCachedPages, PAGE_BYTES, PAGE_CACHE_DROP_BYTES_MIN, pageCacheDropUnavailable } from '../../raft/storage/page-cache.ts';
+import { alignDownToPage, dropCachedPages, PAGE_BYTES, PAGE_CACHE_DROP_BYTES_MIN, PAGE_CACHE_DROPS_IN_FLIGHT_MAX, pageCacheDropStats, pageCacheDropUnavailable } from '../../raft/storage/page-cache.ts';
 import { residentBytes } from '../support/page-residency.ts';
 import { waitFor } from '../support/wait.ts';
 import { entries, plain, tempDir } from './support.ts';
@@ -48,6 +48,30 @@ test('page cache - bad arguments are refused, a closed descriptor is an errno', 
   t.is(await dropCachedPages(2 ** 30, 0, PAGE_BYTES), 9); // EBADF
   t.is(alignDownToPage(PAGE_BYTES * 3 + 17), PAGE_BYTES * 3);
   t.is(alignDownToPage(PAGE_BYTES), PAGE_BYTES);
+});
+
+test.serial('page cache - drops in flight are bounded: the ones past the limit are skipped, none fails', async (t) => {
+  const dir = await tempDir(t);
+  const handle = await open(join(dir, 'file'), 'w+');
+  try {
+    await handle.write(Buffer.alloc(MiB, 1), 0, MiB, 0);
+    await handle.datasync();
+    const before = { ...pageCacheDropStats };
+    const burst = 4 * PAGE_CACHE_DROPS_IN_FLIGHT_MAX;
+    const codes = await Promise.all(Array.from({ length: burst }, (_, i) => dropCachedPages(handle.fd, (i % 256) * PAGE_BYTES, PAGE_BYTES)));
+    t.deepEqual(new Set(codes), new Set([0]));
+    const made = pageCacheDropStats.calls - before.calls;
+    const skipped = pageCacheDropStats.skipped - before.skipped;
+    t.is(made + skipped, burst);
+    t.true(made <= PAGE_CACHE_DROPS_IN_FLIGHT_MAX, `${made} drops made at once`);
+    t.true(skipped >= burst - PAGE_CACHE_DROPS_IN_FLIGHT_MAX);
+    t.is(pageCacheDropStats.failures, before.failures);
+    // Once they ended, drops are made again.
+    t.is(await dropCachedPages(handle.fd, 0, MiB), 0);
+    t.is(pageCacheDropStats.calls, before.calls + made + 1);
+  } finally {
+    await handle.close();
+  }
 });
 
 test('page cache - the WAL drops what it synced, keeps its last partial page, and reads everything back', async (t) => {
