@@ -10,7 +10,7 @@
  *
  * Durability: apply does not wait for fsyncs of segment files (the Raft log is the durable
  * source of truth; after a crash the runtime restores the latest snapshot and replays the log;
- * the segment writer's write-behind fdatasyncs only keep dirty pages few). Snapshots fsync
+ * the segment writer's write-behind only keeps dirty pages few). Snapshots fsync
  * every file they hold. Because of that, the content of `<dataDir>/journals` found at startup is
  * not state: the first `apply` or `restore` moves it to `<dataDir>/journals.previous` (one
  * generation kept for forensics) and rebuilds from scratch.

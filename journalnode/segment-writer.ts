@@ -13,17 +13,22 @@
  * and so the acknowledgement, path). Past that, the queue is written through the thread pool
  * from the append on, so the event loop is never held for long.
  *
- * Write-behind: every {@link writeBehindSyncBytes} written, an fdatasync starts in the
- * background (one at a time, never awaited by appends). Without it a busy node leaves the
- * kernel hundreds of megabytes of dirty segment pages, written back in one burst when they
- * expire, and every WAL fsync of that moment waits behind the burst. A failed write-behind sync
- * fails the writer like a failed write (no fsync is retried).
+ * Write-behind: every {@link writeBehindSyncBytes} written, the bytes since the last time are
+ * written back in the background (one at a time, never awaited by appends), then dropped from
+ * the page cache (raft/storage/page-cache.ts). Without it a busy node leaves the kernel hundreds
+ * of megabytes of dirty segment pages, written back in one burst when they expire, and every
+ * WAL fsync of that moment waits behind the burst. The write-back is `sync_file_range` (to the
+ * device, without a cache flush: the segment's durability is the Raft WAL's until a snapshot
+ * fsyncs it), an fdatasync where that is unavailable. Measured against an fdatasync, six
+ * alternated `--only tail` runs at 10,000 edits/s: standby tail-lag p99 5.1-11.6 ms (mean 10.0)
+ * against 7.6-20.9 (mean 13.9), write acknowledgement p99 35-60 ms against 40-354. A failed
+ * write-back fails the writer like a failed write (nothing is retried).
  */
 import { writevSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { crc32c } from '@node-rs/crc32';
 import { crc32cCombine } from '../raft/crc32c.ts';
-import { alignDownToPage, dropCachedPages } from '../raft/storage/page-cache.ts';
+import { alignDownToPage, dropCachedPages, writeBackRange } from '../raft/storage/page-cache.ts';
 import type { FileHandle } from 'node:fs/promises';
 
 /** Most buffers in one writev call (Linux IOV_MAX is 1024). */
@@ -173,7 +178,7 @@ export class SegmentWriter {
     const syncedAt = this.writtenBytes;
     this.syncedBehindBytes = syncedAt;
     this.writeBehindSyncCount += 1;
-    this.syncingBehind = this.handle.datasync().then(
+    this.syncingBehind = this.writeBehind(this.droppedBytes, syncedAt).then(
       async () => {
         // Synced pages go back to the kernel (raft/storage/page-cache.ts): readers of a
         // segment's older part (a backlog, a download, a snapshot transfer) read the disk.
@@ -189,6 +194,16 @@ export class SegmentWriter {
         this.failure ??= new SegmentWriteError(this.path, 'write-behind fdatasync failed', { cause: error });
       },
     );
+  }
+
+  /**
+   * Write `from .. to` back without a device cache flush (`writeBackRange`); an fdatasync where
+   * that is unavailable. Rejects on an I/O error.
+   */
+  private async writeBehind(from: number, to: number): Promise<void> {
+    const result = to <= from ? undefined : await writeBackRange(this.handle.fd, from, to - from);
+    if (result === undefined) await this.handle.datasync();
+    else if (result !== 0) throw new Error(`sync_file_range returned ${result}`);
   }
 
   /** Flush and close. The writer cannot be used afterwards. Idempotent. */

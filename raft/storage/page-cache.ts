@@ -27,27 +27,34 @@ export const PAGE_CACHE_DROP_BYTES_MIN = 1024 * 1024;
 
 const POSIX_FADV_DONTNEED = 4; // Linux, every architecture Node supports
 
-type Fadvise = {
-  async: (fd: number, offset: number, length: number, advice: number, callback: (error: unknown, result: number) => void) => void;
-};
+/** sync_file_range flags: wait for writeback already under way, start it, wait for it (Linux). */
+const SYNC_FILE_RANGE_WAIT_WRITE_WAIT = 1 | 2 | 4;
 
-function loadFadvise(): Fadvise | string {
+type AsyncCall = {
+  async: (fd: number, offset: number, length: number, flags: number, callback: (error: unknown, result: number) => void) => void;
+};
+type Calls = { fadvise: AsyncCall; syncFileRange: AsyncCall };
+
+function loadCalls(): Calls | string {
   if (process.platform !== 'linux') return `not on Linux (${process.platform})`;
   try {
     // Loaded here, not imported: a platform without koffi's native part runs without the advice.
     const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
     // dlopen(NULL): the symbols of the running process, libc's among them (glibc or musl).
     const self = koffi.load(null);
-    return self.func('int posix_fadvise(int fd, int64_t offset, int64_t len, int advice)') as unknown as Fadvise;
+    return {
+      fadvise: self.func('int posix_fadvise(int fd, int64_t offset, int64_t len, int advice)') as unknown as AsyncCall,
+      syncFileRange: self.func('int sync_file_range(int fd, int64_t offset, int64_t nbytes, unsigned int flags)') as unknown as AsyncCall,
+    };
   } catch (error) {
     return `koffi or posix_fadvise unavailable: ${String(error)}`;
   }
 }
 
-const fadvise = loadFadvise();
+const calls = loadCalls();
 
 /** Why pages are not dropped on this platform, or undefined when they are. */
-export const pageCacheDropUnavailable: string | undefined = typeof fadvise === 'string' ? fadvise : undefined;
+export const pageCacheDropUnavailable: string | undefined = typeof calls === 'string' ? calls : undefined;
 
 /** Drops in flight at most (koffi refuses async calls past its own limit of 64); more are skipped. */
 export const PAGE_CACHE_DROPS_IN_FLIGHT_MAX = 16;
@@ -73,7 +80,7 @@ export function dropCachedPages(fd: number, offset: number, length: number): Pro
   if (!Number.isSafeInteger(fd) || fd < 0 || !Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length <= 0) {
     throw new RangeError(`dropCachedPages: bad fd ${fd}, offset ${offset} or length ${length}`);
   }
-  if (typeof fadvise === 'string') return Promise.resolve(0);
+  if (typeof calls === 'string') return Promise.resolve(0);
   if (inFlight >= PAGE_CACHE_DROPS_IN_FLIGHT_MAX) {
     pageCacheDropStats.skipped += 1;
     return Promise.resolve(0);
@@ -91,9 +98,30 @@ export function dropCachedPages(fd: number, offset: number, length: number): Pro
       resolve(code);
     };
     try {
-      fadvise.async(fd, offset, length, POSIX_FADV_DONTNEED, (error, result) => done(error !== null && error !== undefined ? -1 : result));
+      calls.fadvise.async(fd, offset, length, POSIX_FADV_DONTNEED, (error, result) => done(error !== null && error !== undefined ? -1 : result));
     } catch {
       done(-1);
+    }
+  });
+}
+
+/**
+ * Write `offset .. offset + length` of `fd` back to the device and wait for it, without the
+ * device cache flush of an fsync (`sync_file_range`, Linux): the bytes are NOT durable after
+ * it, only no longer dirty. For write-behind on files whose durability comes from elsewhere.
+ * Resolves with 0, or -1 on failure (an I/O error); rejects never; resolves undefined where unavailable (the caller
+ * then falls back to an fdatasync).
+ */
+export function writeBackRange(fd: number, offset: number, length: number): Promise<number | undefined> {
+  if (!Number.isSafeInteger(fd) || fd < 0 || !Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length <= 0) {
+    throw new RangeError(`writeBackRange: bad fd ${fd}, offset ${offset} or length ${length}`);
+  }
+  if (typeof calls === 'string') return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    try {
+      calls.syncFileRange.async(fd, offset, length, SYNC_FILE_RANGE_WAIT_WRITE_WAIT, (error, result) => resolve(error !== null && error !== undefined ? -1 : result));
+    } catch {
+      resolve(undefined);
     }
   });
 }

@@ -2,7 +2,7 @@ import test from 'ava';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openWal } from '../../raft/storage/index.ts';
-import { alignDownToPage, dropCachedPages, PAGE_BYTES, PAGE_CACHE_DROP_BYTES_MIN, PAGE_CACHE_DROPS_IN_FLIGHT_MAX, pageCacheDropStats, pageCacheDropUnavailable } from '../../raft/storage/page-cache.ts';
+import { alignDownToPage, dropCachedPages, writeBackRange, PAGE_BYTES, PAGE_CACHE_DROP_BYTES_MIN, PAGE_CACHE_DROPS_IN_FLIGHT_MAX, pageCacheDropStats, pageCacheDropUnavailable } from '../../raft/storage/page-cache.ts';
 import { residentBytes } from '../support/page-residency.ts';
 import { waitFor } from '../support/wait.ts';
 import { entries, plain, tempDir } from './support.ts';
@@ -38,6 +38,25 @@ test('page cache - a drop empties the synced range it names and nothing else, an
   const back = await readFile(path);
   t.true(back.subarray(0, 8 * MiB).equals(data));
   t.true(back.subarray(8 * MiB).equals(Buffer.alloc(MiB, 0xab)));
+});
+
+test('page cache - writeBackRange cleans dirty pages without an fsync, so a drop can take them; content unchanged', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'file');
+  const data = Buffer.alloc(4 * MiB);
+  for (let i = 0; i < data.length; i += 4) data.writeUInt32LE(i ^ 0x5a5a5a5a, i);
+  const handle = await open(path, 'w+');
+  try {
+    await handle.write(data, 0, data.length, 0); // dirty, never fsynced
+    t.is(await writeBackRange(handle.fd, 0, 4 * MiB), 0);
+    t.is(await dropCachedPages(handle.fd, 0, 4 * MiB), 0);
+    t.is(await residentBytes(path, 0, 4 * MiB), 0, 'written back, then dropped');
+    t.throws(() => writeBackRange(handle.fd, -1, 1), { instanceOf: RangeError });
+    t.is(await writeBackRange(2 ** 30, 0, PAGE_BYTES), -1); // EBADF
+  } finally {
+    await handle.close();
+  }
+  t.true((await readFile(path)).equals(data));
 });
 
 test('page cache - bad arguments are refused, a closed descriptor is an errno', async (t) => {
