@@ -197,11 +197,11 @@ export class SegmentWriter {
   }
 
   /**
-   * Write `from .. to` back without a device cache flush (`writeBackRange`); an fdatasync where
-   * that is unavailable. Rejects on an I/O error.
+   * Write `from .. to` back without a device cache flush (`writeBackRange`); an fdatasync when
+   * that call is not made (unavailable, too many in flight). Rejects on an I/O error.
    */
   private async writeBehind(from: number, to: number): Promise<void> {
-    const result = to <= from ? undefined : await writeBackRange(this.handle.fd, from, to - from);
+    const result = await writeBackRange(this.handle.fd, from, to - from);
     if (result === undefined) await this.handle.datasync();
     else if (result !== 0) throw new Error(`sync_file_range returned ${result}`);
   }

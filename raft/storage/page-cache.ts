@@ -56,11 +56,14 @@ const calls = loadCalls();
 /** Why pages are not dropped on this platform, or undefined when they are. */
 export const pageCacheDropUnavailable: string | undefined = typeof calls === 'string' ? calls : undefined;
 
-/** Drops in flight at most (koffi refuses async calls past its own limit of 64); more are skipped. */
+/**
+ * Calls in flight at most, drops and write-backs together (koffi refuses async calls past its
+ * own limit of 64); past it a drop is skipped and a write-back left to the caller's fallback.
+ */
 export const PAGE_CACHE_DROPS_IN_FLIGHT_MAX = 16;
 
 /** Counts since the process started (for /metrics and tests). `skipped`: drops not made, too many in flight. */
-export const pageCacheDropStats = { calls: 0, bytes: 0, failures: 0, lastError: 0, skipped: 0 };
+export const pageCacheDropStats = { calls: 0, bytes: 0, failures: 0, skipped: 0 };
 
 let inFlight = 0;
 
@@ -69,39 +72,51 @@ export function alignDownToPage(offset: number): number {
   return offset - (offset % PAGE_BYTES);
 }
 
-/**
- * Advise the kernel to drop the cached pages of `fd` in `offset .. offset + length`. Resolves
- * (never rejects) with 0 or the errno (-1 when the call could not be made); resolves at once
- * with 0 where unavailable, and when {@link PAGE_CACHE_DROPS_IN_FLIGHT_MAX} drops are in flight
- * (the pages stay cached, which only costs memory). The caller keeps `fd` open until it
- * resolved: a closed number may name another file by then.
- */
-export function dropCachedPages(fd: number, offset: number, length: number): Promise<number> {
+function checkRange(what: string, fd: number, offset: number, length: number): void {
   if (!Number.isSafeInteger(fd) || fd < 0 || !Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length <= 0) {
-    throw new RangeError(`dropCachedPages: bad fd ${fd}, offset ${offset} or length ${length}`);
+    throw new RangeError(`${what}: bad fd ${fd}, offset ${offset} or length ${length}`);
   }
-  if (typeof calls === 'string') return Promise.resolve(0);
-  if (inFlight >= PAGE_CACHE_DROPS_IN_FLIGHT_MAX) {
-    pageCacheDropStats.skipped += 1;
-    return Promise.resolve(0);
-  }
+}
+
+/**
+ * One call through koffi's thread pool: resolves with its result (0, or an errno or -1), or
+ * undefined when it was not made (unavailable here, too many in flight, refused by koffi).
+ */
+function callAsync(pick: (c: Calls) => AsyncCall, fd: number, offset: number, length: number, flags: number): Promise<number | undefined> {
+  if (typeof calls === 'string' || inFlight >= PAGE_CACHE_DROPS_IN_FLIGHT_MAX) return Promise.resolve(undefined);
   inFlight += 1;
-  pageCacheDropStats.calls += 1;
-  pageCacheDropStats.bytes += length;
   return new Promise((resolve) => {
-    const done = (code: number): void => {
+    const done = (result: number | undefined): void => {
       inFlight -= 1;
-      if (code !== 0) {
-        pageCacheDropStats.failures += 1;
-        pageCacheDropStats.lastError = code;
-      }
-      resolve(code);
+      resolve(result);
     };
     try {
-      calls.fadvise.async(fd, offset, length, POSIX_FADV_DONTNEED, (error, result) => done(error !== null && error !== undefined ? -1 : result));
+      pick(calls).async(fd, offset, length, flags, (error, result) => done(error !== null && error !== undefined ? -1 : result));
     } catch {
-      done(-1);
+      done(undefined);
     }
+  });
+}
+
+/**
+ * Advise the kernel to drop the cached pages of `fd` in `offset .. offset + length`. Resolves
+ * (never rejects) with 0 or the errno; with 0 at once where unavailable, and when
+ * {@link PAGE_CACHE_DROPS_IN_FLIGHT_MAX} calls are in flight (the pages stay cached, which only
+ * costs memory). The caller keeps `fd` open until it resolved: a closed number may name another
+ * file by then.
+ */
+export function dropCachedPages(fd: number, offset: number, length: number): Promise<number> {
+  checkRange('dropCachedPages', fd, offset, length);
+  if (typeof calls === 'string') return Promise.resolve(0);
+  return callAsync((c) => c.fadvise, fd, offset, length, POSIX_FADV_DONTNEED).then((result) => {
+    if (result === undefined) {
+      pageCacheDropStats.skipped += 1;
+      return 0;
+    }
+    pageCacheDropStats.calls += 1;
+    pageCacheDropStats.bytes += length;
+    if (result !== 0) pageCacheDropStats.failures += 1;
+    return result;
   });
 }
 
@@ -109,19 +124,10 @@ export function dropCachedPages(fd: number, offset: number, length: number): Pro
  * Write `offset .. offset + length` of `fd` back to the device and wait for it, without the
  * device cache flush of an fsync (`sync_file_range`, Linux): the bytes are NOT durable after
  * it, only no longer dirty. For write-behind on files whose durability comes from elsewhere.
- * Resolves with 0, or -1 on failure (an I/O error); rejects never; resolves undefined where unavailable (the caller
- * then falls back to an fdatasync).
+ * Resolves with 0, or -1 on failure (an I/O error); never rejects; resolves undefined when the
+ * call was not made (see `callAsync`): the caller then falls back to an fdatasync.
  */
 export function writeBackRange(fd: number, offset: number, length: number): Promise<number | undefined> {
-  if (!Number.isSafeInteger(fd) || fd < 0 || !Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length <= 0) {
-    throw new RangeError(`writeBackRange: bad fd ${fd}, offset ${offset} or length ${length}`);
-  }
-  if (typeof calls === 'string') return Promise.resolve(undefined);
-  return new Promise((resolve) => {
-    try {
-      calls.syncFileRange.async(fd, offset, length, SYNC_FILE_RANGE_WAIT_WRITE_WAIT, (error, result) => resolve(error !== null && error !== undefined ? -1 : result));
-    } catch {
-      resolve(undefined);
-    }
-  });
+  checkRange('writeBackRange', fd, offset, length);
+  return callAsync((c) => c.syncFileRange, fd, offset, length, SYNC_FILE_RANGE_WAIT_WRITE_WAIT);
 }
