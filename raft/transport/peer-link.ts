@@ -116,6 +116,134 @@ export class FrameDecoder {
   }
 }
 
+/** Bytes of a {@link FrameReader}'s buffer for frame headers and frames shorter than it. */
+export const FRAME_READ_SCRATCH_BYTES = 64 * 1024;
+
+const NO_PREFACE = Buffer.alloc(0);
+
+/**
+ * Cuts a byte stream into frames, like {@link FrameDecoder}, but chooses where each read goes:
+ * {@link nextBuffer} names the buffer for the next read, and {@link filled} takes what landed
+ * there. A frame that runs past what one read brought gets a buffer of its own, and the rest
+ * of it is read straight into that buffer (no copy). Headers, the preface and short frames
+ * go through a scratch buffer of {@link FRAME_READ_SCRATCH_BYTES}; a frame completed inside it
+ * is copied out, since the scratch is read into again.
+ *
+ * With a `preface`, the stream must start with those bytes (WireFormatError otherwise);
+ * {@link prefaceComplete} tells when they have all arrived. A declared length above
+ * `frameBytesMax` throws WireFormatError before any buffer for it is taken.
+ */
+export class FrameReader {
+  private readonly scratch: Buffer;
+  /** Unparsed bytes of the scratch: [start, end). */
+  private start = 0;
+  private end = 0;
+  /** The frame being read straight into its own buffer, and its bytes so far. */
+  private frame: Buffer | undefined;
+  private frameFilled = 0;
+  private prefaceLeft: number;
+
+  constructor(
+    private readonly frameBytesMax: number,
+    private readonly preface: Buffer = NO_PREFACE,
+    scratchBytes = FRAME_READ_SCRATCH_BYTES,
+  ) {
+    if (!Number.isInteger(scratchBytes) || scratchBytes <= Math.max(FRAME_HEADER_BYTES, preface.length)) {
+      throw new RangeError(`frame reader: scratch of ${scratchBytes} bytes leaves no room after a header or the preface`);
+    }
+    this.scratch = Buffer.allocUnsafeSlow(scratchBytes);
+    this.prefaceLeft = preface.length;
+  }
+
+  /** True once the whole preface has arrived (at once without one). */
+  get prefaceComplete(): boolean {
+    return this.prefaceLeft === 0;
+  }
+
+  /** Bytes held for frames not yet complete. */
+  bufferedBytes(): number {
+    return this.end - this.start + this.frameFilled;
+  }
+
+  /** The buffer the next read goes into (never empty): the rest of a frame, or the scratch's free part. */
+  nextBuffer(): Buffer {
+    if (this.frame !== undefined) return this.frame.subarray(this.frameFilled);
+    if (this.start > 0) {
+      this.scratch.copyWithin(0, this.start, this.end);
+      this.end -= this.start;
+      this.start = 0;
+    }
+    return this.scratch.subarray(this.end);
+  }
+
+  /** `bytes` were read into the last {@link nextBuffer}; returns the frames they completed. */
+  filled(bytes: number): Buffer[] {
+    if (this.frame !== undefined) {
+      this.frameFilled += bytes;
+      if (this.frameFilled > this.frame.length) throw new Error(`frame reader: ${this.frameFilled} bytes read into a frame of ${this.frame.length}`);
+      if (this.frameFilled < this.frame.length) return [];
+      const frame = this.frame;
+      this.frame = undefined;
+      this.frameFilled = 0;
+      return [frame];
+    }
+    this.end += bytes;
+    if (this.end > this.scratch.length) throw new Error(`frame reader: ${this.end} bytes in a scratch of ${this.scratch.length}`);
+    return this.parse();
+  }
+
+  /** Take `chunk` (read elsewhere) as if read: it is copied. Returns the frames it completed. */
+  push(chunk: Uint8Array): Buffer[] {
+    const frames: Buffer[] = [];
+    let at = 0;
+    while (at < chunk.length) {
+      const target = this.nextBuffer();
+      const n = Math.min(target.length, chunk.length - at);
+      target.set(chunk.subarray(at, at + n));
+      at += n;
+      for (const frame of this.filled(n)) frames.push(frame);
+    }
+    return frames;
+  }
+
+  private parse(): Buffer[] {
+    const frames: Buffer[] = [];
+    if (this.prefaceLeft > 0) {
+      const n = Math.min(this.prefaceLeft, this.end - this.start);
+      const from = this.preface.length - this.prefaceLeft;
+      if (this.scratch.compare(this.preface, from, from + n, this.start, this.start + n) !== 0) {
+        throw new WireFormatError('preface', 'the stream does not start with the peer link preface');
+      }
+      this.prefaceLeft -= n;
+      this.start += n;
+    }
+    while (this.prefaceLeft === 0 && this.end - this.start >= FRAME_HEADER_BYTES) {
+      const length = this.scratch.readUInt32LE(this.start);
+      if (length > this.frameBytesMax) throw new WireFormatError('frame.length', `${length} bytes exceeds ${this.frameBytesMax}`);
+      const bodyAt = this.start + FRAME_HEADER_BYTES;
+      const have = this.end - bodyAt;
+      if (have >= length) {
+        frames.push(Buffer.from(this.scratch.subarray(bodyAt, bodyAt + length)));
+        this.start = bodyAt + length;
+        continue;
+      }
+      // The frame goes on past this read: its own buffer, the rest read straight into it.
+      const frame = Buffer.allocUnsafe(length);
+      this.scratch.copy(frame, 0, bodyAt, this.end);
+      this.frame = frame;
+      this.frameFilled = have;
+      this.start = 0;
+      this.end = 0;
+      break;
+    }
+    if (this.start === this.end) {
+      this.start = 0;
+      this.end = 0;
+    }
+    return frames;
+  }
+}
+
 /** The CONNECT proxy to use for `host`, from the environment (see the module comment), or null. */
 export function proxyFor(host: string, env: NodeJS.ProcessEnv = process.env): { host: string; port: number } | null {
   const value = env['grpc_proxy'] || env['https_proxy'] || env['http_proxy'];

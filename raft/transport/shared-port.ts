@@ -7,12 +7,17 @@
 import * as grpc from '@grpc/grpc-js';
 import { createServer, type Server, type Socket } from 'node:net';
 import { parseHostPort } from '../address.ts';
+import { stopReads } from './direct-read.ts';
 import { PEER_LINK_PREFACE } from './peer-link.ts';
 
 /** A connection that sends nothing for this long after it was accepted is closed, ms. */
 export const FIRST_BYTE_TIMEOUT_MS = 10_000;
 
-/** Handler of an accepted peer link: `head` holds the bytes read so far (the preface's start). */
+/**
+ * Handler of an accepted peer link: `head` holds the bytes read so far (the preface's start).
+ * The socket reads nothing more until the handler resumes it or takes its reads over
+ * (direct-read.ts).
+ */
 export type PeerLinkHandler = (socket: Socket, head: Buffer) => void;
 
 export class SharedPort {
@@ -80,14 +85,16 @@ export class SharedPort {
     socket.once('data', (chunk: Buffer) => {
       this.pending.delete(socket);
       socket.setTimeout(0);
-      socket.pause();
       if (chunk[0] === PEER_LINK_PREFACE[0]) {
+        // Nothing more is read until the handler says where to (it may take over the reads).
+        stopReads(socket);
         const handler = this.peerLinkHandler;
         if (handler === null) socket.destroy();
         else handler(socket, chunk);
         return;
       }
       // Node's HTTP/2 session reads what is already buffered in the socket first.
+      socket.pause();
       socket.unshift(chunk);
       this.injector.injectConnection(socket);
     });

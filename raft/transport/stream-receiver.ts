@@ -15,7 +15,8 @@ import type { Socket } from 'node:net';
 import type { Message, NodeId } from '../core/types.ts';
 import { WireFormatError } from './errors.ts';
 import { decodeBatchFrame, encodeAckFrame } from './link-codec.ts';
-import { FrameDecoder, PEER_LINK_PREFACE, writeFrame } from './peer-link.ts';
+import { takeOverReads } from './direct-read.ts';
+import { FrameReader, PEER_LINK_PREFACE, writeFrame } from './peer-link.ts';
 import type { TransportStats } from './stats.ts';
 
 /** Entry bytes received since the last acknowledgement that make the next one go at once. */
@@ -57,11 +58,10 @@ export class StreamReceiver {
       socket.destroy();
       return;
     }
-    this.sockets.add(socket);
-    socket.setKeepAlive(true, this.options.keepaliveTimeMs);
     const stats = this.options.stats;
-    const decoder = new FrameDecoder(this.options.frameBytesMax);
-    let prefaceLeft = PEER_LINK_PREFACE.length;
+    const reader = new FrameReader(this.options.frameBytesMax, PEER_LINK_PREFACE);
+    /** The socket of this link: `socket`, or the one that took its reads over. */
+    let link: Socket = socket;
     /** The node this link carries messages from (the `from` of its first message; all must match). */
     let sender: NodeId | undefined;
     let expectedSequence = 1;
@@ -74,18 +74,18 @@ export class StreamReceiver {
     const fail = (): void => {
       failed = true;
       stats.rejectedInbound += 1;
-      socket.destroy();
+      link.destroy();
     };
     const sendAck = (): void => {
       if (ackImmediate !== undefined) clearImmediate(ackImmediate);
       if (ackTimer !== undefined) clearTimeout(ackTimer);
       ackImmediate = undefined;
       ackTimer = undefined;
-      if (failed || socket.destroyed || ackSequence === ackedSequence) return;
+      if (failed || link.destroyed || ackSequence === ackedSequence) return;
       unackedBytes = 0;
       ackedSequence = ackSequence;
       stats.sentAcks += 1;
-      writeFrame(socket, encodeAckFrame(ackSequence));
+      writeFrame(link, encodeAckFrame(ackSequence));
     };
     const onFrame = (frame: Buffer): void => {
       let accepted: Message[];
@@ -95,7 +95,7 @@ export class StreamReceiver {
         if (sequence !== expectedSequence) throw new WireFormatError('batch.sequence', `expected ${expectedSequence}, got ${sequence}`);
         accepted = this.check(batch.messages, sender);
         // Only a batch that passed every check speaks for its sender.
-        if (sender === undefined && batch.messages.length > 0) sender = this.takeSender(batch.messages[0]!.from, socket);
+        if (sender === undefined && batch.messages.length > 0) sender = this.takeSender(batch.messages[0]!.from, link);
         expectedSequence += 1;
         ackSequence = sequence;
       } catch {
@@ -114,47 +114,76 @@ export class StreamReceiver {
         this.options.deliver(accepted);
       }
     };
-    const onData = (chunk: Buffer): void => {
-      if (failed) return;
-      if (prefaceLeft > 0) {
-        const n = Math.min(prefaceLeft, chunk.length);
-        const offset = PEER_LINK_PREFACE.length - prefaceLeft;
-        if (!chunk.subarray(0, n).equals(PEER_LINK_PREFACE.subarray(offset, offset + n))) {
-          fail();
-          return;
-        }
-        prefaceLeft -= n;
-        chunk = chunk.subarray(n);
-        // The link is taken: say so at once (the sender resets its reconnect backoff).
-        if (prefaceLeft === 0) writeFrame(socket, encodeAckFrame(0));
-        if (chunk.length === 0) return;
-      }
-      stats.receivedBytes += chunk.length;
+    let greeted = false;
+    /** Take the frames a read completed; false once the link failed. */
+    const onFrames = (read: () => Buffer[]): boolean => {
+      if (failed) return false;
       let frames: Buffer[];
+      let damaged = false;
       try {
-        frames = decoder.push(chunk);
+        frames = read();
       } catch {
+        frames = [];
+        damaged = true;
+      }
+      // The link is taken: say so at once (the sender resets its reconnect backoff), also when
+      // what follows the preface is refused.
+      if (!greeted && reader.prefaceComplete) {
+        greeted = true;
+        writeFrame(link, encodeAckFrame(0));
+      }
+      if (damaged) {
         fail();
-        return;
+        return false;
       }
       for (const frame of frames) {
-        if (failed) return;
+        if (failed) return false;
         onFrame(frame);
       }
+      return !failed;
     };
-    socket.on('data', onData);
-    socket.on('error', () => {
+    // The head goes into the reader before the takeover asks it where the first read goes.
+    let fromHead: () => Buffer[];
+    try {
+      const frames = reader.push(head);
+      fromHead = () => frames;
+    } catch (error) {
+      fromHead = () => {
+        throw error;
+      };
+    }
+    // Reads go straight into the frames' buffers where Node allows it (direct-read.ts).
+    const direct = takeOverReads(socket, {
+      buffer: () => reader.nextBuffer(),
+      callback: (bytes) => {
+        stats.receivedBytes += bytes;
+        return onFrames(() => reader.filled(bytes));
+      },
+    });
+    if (direct === undefined) {
+      stats.copiedInbound += 1;
+      socket.on('data', (chunk: Buffer) => {
+        stats.receivedBytes += chunk.length;
+        onFrames(() => reader.push(chunk));
+      });
+    } else {
+      link = direct;
+    }
+    this.sockets.add(link);
+    link.setKeepAlive(true, this.options.keepaliveTimeMs);
+    link.on('error', () => {
       failed = true;
     });
-    socket.on('close', () => {
+    link.on('close', () => {
       failed = true;
       if (ackImmediate !== undefined) clearImmediate(ackImmediate);
       if (ackTimer !== undefined) clearTimeout(ackTimer);
-      this.sockets.delete(socket);
-      if (sender !== undefined && this.linkOf.get(sender) === socket) this.linkOf.delete(sender);
+      this.sockets.delete(link);
+      if (sender !== undefined && this.linkOf.get(sender) === link) this.linkOf.delete(sender);
     });
-    if (head.length > 0) onData(head);
-    socket.resume();
+    stats.receivedBytes += head.length;
+    onFrames(fromHead);
+    if (direct === undefined) socket.resume();
   }
 
   /**

@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { connect, createServer, type Socket } from 'node:net';
 import { ConnectProxy, FaultNetwork, FaultProxy } from '../../chaos/fault-proxy.ts';
 import { decodeAckFrame, encodeAckFrame, encodeBatchFrame } from '../../raft/transport/link-codec.ts';
-import { dialPeerLink, FrameDecoder, PEER_LINK_PREFACE, proxyFor, writePieces } from '../../raft/transport/peer-link.ts';
+import { dialPeerLink, FrameDecoder, FrameReader, PEER_LINK_PREFACE, proxyFor, writePieces } from '../../raft/transport/peer-link.ts';
 import { WireFormatError } from '../../raft/transport/errors.ts';
 import { waitFor } from '../support/wait.ts';
 import { connectAll, msgApp, pseudoRandomBytes, linkFrame, startTrackedNodes } from './harness.ts';
@@ -31,6 +31,47 @@ test('peer link - frames cut at every byte boundary come out whole and in order;
   t.deepEqual(Buffer.concat(frames), Buffer.concat(payloads.map((p) => Buffer.from(p))));
   const small = new FrameDecoder(999);
   t.throws(() => small.push(linkFrame(pseudoRandomBytes(1000, 4)).subarray(0, 5)), { instanceOf: WireFormatError });
+});
+
+test('peer link - a frame reader places reads where it says, and every frame comes out whole, in order, not aliased to its scratch', (t) => {
+  // Frames shorter and longer than the scratch (1 KiB here), empty ones, after a preface.
+  const payloads: Buffer[] = [];
+  for (let i = 0; i < 120; i++) payloads.push(pseudoRandomBytes(i % 9 === 0 ? 0 : (i * 7919) % 5000, i));
+  const stream = Buffer.concat([PEER_LINK_PREFACE, ...payloads.map((p) => linkFrame(p))]);
+  for (const seed of [1, 2, 3]) {
+    const reader = new FrameReader(5000, PEER_LINK_PREFACE, 1024);
+    const frames: Buffer[] = [];
+    let at = 0;
+    let state = seed;
+    let sawPreface = false;
+    // A read fills some of what nextBuffer() offers (at most all of it), as the kernel does.
+    while (at < stream.length) {
+      const target = reader.nextBuffer();
+      t.true(target.length > 0);
+      state = (state * 1103515245 + 12345) & 0x7fffffff;
+      const n = Math.min(target.length, stream.length - at, 1 + (state % 1500));
+      stream.copy(target, 0, at, at + n);
+      at += n;
+      frames.push(...reader.filled(n));
+      sawPreface ||= reader.prefaceComplete;
+      if (!reader.prefaceComplete) t.is(frames.length, 0);
+    }
+    t.true(sawPreface);
+    t.is(reader.bufferedBytes(), 0);
+    t.is(frames.length, payloads.length);
+    // Compared only now: a frame still pointing into the scratch would have been overwritten.
+    frames.forEach((frame, i) => t.true(frame.equals(payloads[i]!), `seed ${seed}, frame ${i}`));
+  }
+  // push() copies bytes read elsewhere through the same path, one byte at a time too.
+  const pushed = new FrameReader(5000, PEER_LINK_PREFACE, 1024);
+  const out: Buffer[] = [];
+  for (let i = 0; i < stream.length; i += 1) out.push(...pushed.push(stream.subarray(i, i + 1)));
+  t.deepEqual(Buffer.concat(out), Buffer.concat(payloads));
+  // A wrong preface and a length above the bound are refused before any frame buffer is taken.
+  t.throws(() => new FrameReader(5000, PEER_LINK_PREFACE).push(Buffer.from('QJRAFT2\n')), { instanceOf: WireFormatError });
+  const bounded = new FrameReader(999, PEER_LINK_PREFACE);
+  t.throws(() => bounded.push(Buffer.concat([PEER_LINK_PREFACE, linkFrame(pseudoRandomBytes(1000, 4)).subarray(0, 5)])), { instanceOf: WireFormatError });
+  t.throws(() => new FrameReader(10, PEER_LINK_PREFACE, 8), { instanceOf: RangeError });
 });
 
 test('peer link - the proxy comes from the environment as for grpc-js', (t) => {

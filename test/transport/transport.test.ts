@@ -57,6 +57,8 @@ test('transport - a burst of 10,000 MsgApp arrives complete and in order, three 
     [1, 2501, 5001, 7501],
   );
   t.deepEqual(a.unreachable, []);
+  // Every inbound link read straight into its frames (direct-read.ts), none through 'data' copies.
+  for (const n of [a, b, c]) t.is(n.transport.stats().copiedInbound, 0, n.id);
   const stats = a.transport.stats();
   t.is(stats.sentMessages, 2 * count);
   t.true(stats.sentBatches < 2 * count / 10, `batched: ${stats.sentBatches} batches`);
