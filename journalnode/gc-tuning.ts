@@ -15,6 +15,16 @@
  * ({@link JOURNALNODE_NODE_FLAGS}): 8 MiB semi-spaces instead of 16 make each scavenge shorter
  * (they paused a node up to 20 ms); in the bench's tail-lag run at 10,000 edits/s the p99.9 lag
  * fell from 37-44 ms to 17-19 ms, p99 from 14-19 ms to 10-12 ms (two rounds each, one machine).
+ *
+ * `--single-threaded-gc` does every collection's work on the main thread, without V8's helper
+ * threads. A loaded JournalNode runs a mark-compact each time about 64 MiB of buffers outlive
+ * the young generation (V8's external-memory trigger), and the Raft log keeps every entry until
+ * a snapshot: at batches of 1,000 edits, one to two per second per node. With helper threads,
+ * marking ran on every core beside the main threads of three nodes and the writer, and the
+ * machine's major-GC share was about 18% of its samples. Measured on 2 cores, 3 nodes and a
+ * writer, three alternated 20 s runs at batches of 1,000: 102,300/95,650/101,750 against
+ * 97,200/87,550/96,150 edits/s (+5-9%); the tail-lag run at 10,000 edits/s showed no difference
+ * beyond its noise (p99 9.5/10.8/9.5 ms against 9.9/7.4/12.2 ms).
  */
 import v8 from 'node:v8';
 
@@ -65,7 +75,7 @@ export function mallocTuned(env: Readonly<Record<string, string | undefined>> = 
  * `node` flags a JournalNode process is started with (before the script): every launcher of the
  * project (deploy/, chaos/, the tests, the systemd unit) and bin/journalnode's `#!` line use them.
  */
-export const JOURNALNODE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
+export const JOURNALNODE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8', '--single-threaded-gc'];
 
 /** The old generation may grow to (1 + this / 100) x the live heap before a full collection. */
 export const HEAP_GROWING_PERCENT = 300;
