@@ -30,7 +30,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { findEtcdBinary } from '../test/support/etcd.ts';
-import { journalNodeEnv, mallocTuned, onGlibc } from '../journalnode/gc-tuning.ts';
+import { HEAP_GROWING_PERCENT, journalNodeEnv, mallocTuned, onGlibc, tuneGarbageCollector } from '../journalnode/gc-tuning.ts';
 import { runInterleaved } from './lib/drivers.ts';
 import { machineInfo } from './lib/machine.ts';
 import { Progress } from './lib/progress.ts';
@@ -51,6 +51,10 @@ if (!mallocTuned() && process.env['QJ_BENCH_RESTARTED'] === undefined && onGlibc
   const run = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env });
   process.exit(run.status ?? 1);
 }
+// And with V8's heap growing factor that libqjm's README advises for a master with a small heap
+// (as the JournalNodes run): otherwise this process's 20 MiB heap is marked again as soon as
+// the last full collection ends.
+const benchHeapGrowing = tuneGarbageCollector();
 
 /** Section names accepted by `--only`. */
 export const sectionNames = ['disk', 'throughput', 'latency', 'tail', 'footprint', 'failover'] as const;
@@ -153,7 +157,7 @@ if (runs('throughput')) {
 }
 const progress = new Progress(plan, true);
 
-const machine = machineInfo(baseDir, etcdBinary);
+const machine = machineInfo(baseDir, etcdBinary, { heapGrowingPercent: benchHeapGrowing === undefined ? undefined : HEAP_GROWING_PERCENT });
 const results: BenchResults = { journal: {}, etcd: {} };
 const startedAt = new Date();
 const startedMs = performance.now();

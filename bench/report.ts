@@ -154,7 +154,8 @@ export function formatReport(report: BenchReport): string {
   lines.push(
     `machine: ${machine.cpuModel} x${machine.cpuCount}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, node ${machine.node}, etcd ${machine.etcd}; ` +
       `data on ${machine.dataFileSystem} (${machine.dataDevice}${machine.dataUsedPercentAtStart === undefined ? '' : `, ${machine.dataUsedPercentAtStart}% used`}); load average ${machine.loadAverageAtStart} -> ${machine.loadAverageAtEnd}` +
-      `; bench process ${machine.benchMallocTuned ? 'with' : 'without'} the malloc settings`,
+      `; bench process ${machine.benchMallocTuned ? 'with' : 'without'} the malloc settings, ` +
+      (machine.benchHeapGrowingPercent === undefined ? 'heap growing as its command line says' : `heap growing percent ${machine.benchHeapGrowingPercent}`),
   );
   if (results.disk !== undefined) {
     const d = results.disk;

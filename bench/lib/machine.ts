@@ -30,6 +30,12 @@ export interface MachineInfo {
    * glibc malloc settings libqjm's README advises for a master (journalnode/gc-tuning.ts).
    */
   readonly benchMallocTuned: boolean;
+  /**
+   * V8's heap growing percent this process set for itself (libqjm's README advises it for a
+   * master with a small heap, journalnode/gc-tuning.ts), or undefined when the `node` command
+   * line gave its own.
+   */
+  readonly benchHeapGrowingPercent: number | undefined;
   /** 1-minute load average when the run started and ended (other work on the machine skews figures). */
   readonly loadAverageAtStart: number;
   loadAverageAtEnd: number;
@@ -66,7 +72,7 @@ function usedPercent(path: string): number | undefined {
 }
 
 /** Collect the machine's description; `etcdBinary` is asked for its version. */
-export function machineInfo(dataDir: string, etcdBinary: string | undefined): MachineInfo {
+export function machineInfo(dataDir: string, etcdBinary: string | undefined, options: { heapGrowingPercent?: number | undefined } = {}): MachineInfo {
   let etcd = 'not found';
   if (etcdBinary !== undefined) {
     try {
@@ -88,6 +94,7 @@ export function machineInfo(dataDir: string, etcdBinary: string | undefined): Ma
     dataDevice: mount.device,
     dataUsedPercentAtStart: usedPercent(dataDir),
     benchMallocTuned: mallocTuned(),
+    benchHeapGrowingPercent: options.heapGrowingPercent,
     loadAverageAtStart: Math.round(loadavg()[0]! * 100) / 100,
     loadAverageAtEnd: 0,
     freeMemoryGiBAtStart: Math.round((freemem() / 2 ** 30) * 10) / 10,

@@ -8,7 +8,7 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import { etcdAvailability } from '../support/etcd.ts';
 import { projectRoot } from '../support/cluster.ts';
-import { onGlibc } from '../../journalnode/gc-tuning.ts';
+import { HEAP_GROWING_PERCENT, onGlibc } from '../../journalnode/gc-tuning.ts';
 
 /** The quick run's budget, ms (it takes well under a minute on a quiet machine). */
 const quickRunTimeoutMs = 110_000;
@@ -112,6 +112,9 @@ test('bench - a quick run reports every figure as one JSON object on its last li
   // Started by npm without GLIBC_TUNABLES, the bench started itself again with the malloc settings.
   t.is(at(report, 'machine.benchMallocTuned'), onGlibc());
   t.regex(run.stderr, onGlibc() ? /bench process with the malloc settings/ : /bench process without/);
+  // And it set V8's heap growing percent for itself, as libqjm's README advises a master.
+  t.is(at(report, 'machine.benchHeapGrowingPercent'), HEAP_GROWING_PERCENT);
+  t.regex(run.stderr, new RegExp(`heap growing percent ${HEAP_GROWING_PERCENT}`));
 
   const measured = numbersIn({ results: report['results'], ratios: report['ratios'], settings: report['settings'], targets: report['targets'], batched: report['batchedThroughputRatioVsEtcd'] }, '', []);
   t.true(measured.length > 50);
