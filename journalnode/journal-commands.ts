@@ -20,6 +20,7 @@ import { crc32cCombine, rememberEntryDataCrc32c } from '../raft/crc32c.ts';
 import type { JournalErrorWire } from './protocol/errors.ts';
 import { InvalidArgumentError } from './protocol/errors.ts';
 import { readTxId, writeTxId } from './protocol/records.ts';
+import { roomBeforeRecords } from './protocol/journal-request.ts';
 
 /** The namespace a journal belongs to (proto `NamespaceInfo`). Matching compares nsId and clusterId. */
 export interface NamespaceInfo {
@@ -281,14 +282,31 @@ function jsonFieldsOf(command: Exclude<Command, JournalCommand | NoopCommand>): 
  * fails the WAL's check on read and the followers' on the link.
  */
 export function encodeCheckedJournal(command: JournalCommand): Buffer {
-  const data = encodeJournal(command);
+  const data = encodeJournalInPlace(command) ?? encodeJournal(command);
   const headerBytes = data.byteLength - command.records.byteLength;
   rememberEntryDataCrc32c(data, crc32cCombine(crc32c(data.subarray(0, headerBytes)), command.crc32c, command.records.byteLength));
   return data;
 }
 
-function encodeJournal(command: JournalCommand): Buffer {
+/**
+ * The entry of a journal command made in the gRPC message its records came in: the header is
+ * written over the request's own fields before the records (journal-request.ts's
+ * roomBeforeRecords), so the batch is not copied. Undefined when there is no such room.
+ */
+function encodeJournalInPlace(command: JournalCommand): Buffer | undefined {
+  const records = command.records;
+  const room = roomBeforeRecords(records);
+  if (room === 0) return undefined;
   const id = Buffer.from(command.journalId, 'utf8');
+  const headerBytes = 3 + id.byteLength + journalFixedBytes;
+  if (room < headerBytes) return undefined;
+  checkJournalHeader(command, id);
+  const data = Buffer.from(records.buffer, records.byteOffset - headerBytes, headerBytes + records.byteLength);
+  writeJournalHeader(data, command, id);
+  return data;
+}
+
+function checkJournalHeader(command: JournalCommand, id: Buffer): void {
   if (id.byteLength === 0 || id.byteLength > journalIdBytesMax) throw new InvalidArgumentError(`journal id of ${id.byteLength} bytes`);
   for (const [name, value] of [['epoch', command.epoch], ['firstTxId', command.firstTxId]] as const) {
     if (!Number.isSafeInteger(value) || value < 0) throw new InvalidArgumentError(`${name} ${value} is not a safe unsigned integer`);
@@ -296,19 +314,28 @@ function encodeJournal(command: JournalCommand): Buffer {
   for (const [name, value] of [['count', command.count], ['crc32c', command.crc32c]] as const) {
     if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff) throw new InvalidArgumentError(`${name} ${value} is not a u32`);
   }
-  const headerBytes = 3 + id.byteLength + journalFixedBytes;
-  const out = Buffer.allocUnsafe(headerBytes + command.records.byteLength);
+}
+
+/** Write a journal entry's header (3 + id + journalFixedBytes bytes) at the start of `out`. */
+function writeJournalHeader(out: Buffer, command: JournalCommand, id: Buffer): void {
   out[0] = tagJournal;
   out[1] = journalVersion;
   out[2] = id.byteLength;
   id.copy(out, 3);
-  let at = 3 + id.byteLength;
+  const at = 3 + id.byteLength;
   writeTxId(out, command.epoch, at);
   writeTxId(out, command.firstTxId, at + 8);
   out.writeUInt32LE(command.count, at + 16);
   out.writeUInt32LE(command.crc32c, at + 20);
-  at += journalFixedBytes;
-  out.set(command.records, at);
+}
+
+function encodeJournal(command: JournalCommand): Buffer {
+  const id = Buffer.from(command.journalId, 'utf8');
+  checkJournalHeader(command, id);
+  const headerBytes = 3 + id.byteLength + journalFixedBytes;
+  const out = Buffer.allocUnsafe(headerBytes + command.records.byteLength);
+  writeJournalHeader(out, command, id);
+  out.set(command.records, headerBytes);
   return out;
 }
 

@@ -12,7 +12,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType } from './generated/journal.ts';
 import type { JournalRequest } from './generated/qjournal/v1/JournalRequest.ts';
-import { serializeJournalRequestInPlace } from './journal-request.ts';
+import { rememberingMessages, serializeJournalRequestInPlace } from './journal-request.ts';
 
 /** Absolute path of journal.proto. */
 export const journalProtoPath: string = fileURLToPath(new URL('./journal.proto', import.meta.url));
@@ -39,7 +39,12 @@ export function loadJournalProtocol(): ProtoGrpcType {
       const method = service[name];
       if (method === undefined) throw new Error(`journal.proto: no method ${name}`);
       const protobufSerialize = method.requestSerialize;
-      service[name] = { ...method, requestSerialize: (request: JournalRequest) => serializeJournalRequestInPlace(request) ?? protobufSerialize(request) };
+      // A JournalNode remembers each request's message: its leader builds the Raft entry in it.
+      service[name] = {
+        ...method,
+        requestSerialize: (request: JournalRequest) => serializeJournalRequestInPlace(request) ?? protobufSerialize(request),
+        requestDeserialize: rememberingMessages(method.requestDeserialize),
+      };
     }
     loaded = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
   }

@@ -1,12 +1,22 @@
 /** JournalRequest serialized around its records (journal-request.ts), against protobufjs. */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
 import { crc32c } from '@node-rs/crc32';
 import * as protoLoader from '@grpc/proto-loader';
 import type * as grpc from '@grpc/grpc-js';
 import { frameRecords, journalProtoLoaderOptions, journalProtoPath, parseRecords } from '../../journalnode/protocol/index.ts';
-import { FramingBufferPool, frameRecordsForRequest, JOURNAL_REQUEST_HEADROOM_BYTES, serializeJournalRequestInPlace } from '../../journalnode/protocol/journal-request.ts';
-import type { JournalRequest } from '../../journalnode/protocol/generated/qjournal/v1/JournalRequest.ts';
+import {
+  FramingBufferPool,
+  frameRecordsForRequest,
+  IN_PLACE_MESSAGE_BYTES_MIN,
+  JOURNAL_REQUEST_HEADROOM_BYTES,
+  rememberingMessages,
+  roomBeforeRecords,
+  serializeJournalRequestInPlace,
+} from '../../journalnode/protocol/journal-request.ts';
+import { decodeCommand, encodeCheckedJournal, type JournalCommand } from '../../journalnode/journal-commands.ts';
+import { entryDataCrc32c } from '../../raft/crc32c.ts';
+import type { JournalRequest, JournalRequest__Output } from '../../journalnode/protocol/generated/qjournal/v1/JournalRequest.ts';
 
 /** protobufjs's codec of JournalRequest, loaded on its own (not the wrapped one). */
 const method = (protoLoader.loadSync(journalProtoPath, journalProtoLoaderOptions)['qjournal.v1.QJournal'] as Record<string, grpc.MethodDefinition<JournalRequest, unknown>>)['JournalStream']!;
@@ -108,4 +118,56 @@ test('journal request - the framing pool keeps whole allocations only, up to its
   t.is(none.size, 0);
   t.throws(() => new FramingBufferPool(-1), { instanceOf: RangeError });
   t.throws(() => frameRecordsForRequest(1, [Buffer.alloc(10)], () => Buffer.alloc(5)), { instanceOf: RangeError });
+});
+
+/** What grpc-js hands a server's deserializer: the message after its 5-byte prefix, in one allocation. */
+function received(message: Buffer, extraBytes = 0): Buffer {
+  const framed = Buffer.alloc(5 + message.byteLength + extraBytes);
+  framed.writeUInt32BE(message.byteLength, 1);
+  message.copy(framed, 5);
+  return framed.subarray(5, 5 + message.byteLength);
+}
+
+const remembering = rememberingMessages((bytes: Buffer) => method.requestDeserialize(bytes) as JournalRequest__Output);
+
+/** Decode `message` as a JournalNode does and build its Raft entry; checks the entry whatever the path. */
+function entryOf(t: ExecutionContext, message: Buffer, deserialize: (bytes: Buffer) => JournalRequest__Output, expected: { journalId: string; epoch: number; firstTxId: number; records: Buffer }): Buffer {
+  const request = deserialize(message);
+  const command: JournalCommand = { type: 'journal', journalId: request.journalId, epoch: request.epoch, firstTxId: request.firstTxId, count: request.count, records: request.records, crc32c: request.crc32c };
+  const data = encodeCheckedJournal(command);
+  const back = decodeCommand(data) as JournalCommand;
+  t.like(back, { type: 'journal', journalId: expected.journalId, epoch: expected.epoch, firstTxId: expected.firstTxId, crc32c: crc32c(expected.records) });
+  t.true(Buffer.from(back.records).equals(expected.records));
+  // The CRC the WAL and the peer links will use, derived from the request's, is the entry's.
+  t.is(entryDataCrc32c(data), crc32c(data));
+  return data;
+}
+
+test('journal request - a JournalNode builds the Raft entry inside a large received message, uncopied; elsewhere it copies', (t) => {
+  const big = Array.from({ length: 80 }, (_, i) => Buffer.alloc(1024, i));
+  fc.assert(
+    fc.property(journalId, fc.nat(), fc.integer({ min: 1, max: 2 ** 40 }), (id, epoch, firstTxId) => {
+      const framed = frameRecordsForRequest(firstTxId, big);
+      const expected = { journalId: id, epoch, firstTxId, records: Buffer.from(framed) };
+      const request = { sequence: 7, journalId: id, epoch, firstTxId, count: big.length, records: framed, crc32c: crc32c(framed) };
+      const message = received(serializeJournalRequestInPlace(request)!);
+      t.true(message.byteLength >= IN_PLACE_MESSAGE_BYTES_MIN);
+      const data = entryOf(t, message, remembering, expected);
+      t.is(data.buffer, message.buffer, 'the entry is the message');
+      // Not remembered (another deserializer), a message sharing a larger allocation, one without
+      // the headroom field (protobufjs's own serialization): copied, and as good.
+      t.not(entryOf(t, received(serializeJournalRequestInPlace(request)!), (bytes) => method.requestDeserialize(bytes) as JournalRequest__Output, expected).buffer, message.buffer);
+      const shared = received(serializeJournalRequestInPlace(request)!, 4096);
+      t.not(entryOf(t, shared, remembering, expected).buffer, shared.buffer);
+      t.is(roomBeforeRecords(remembering(shared).records), 0);
+      const plain = received(method.requestSerialize({ ...request, records: Buffer.from(framed) }));
+      t.not(entryOf(t, plain, remembering, expected).buffer, plain.buffer);
+    }),
+    { numRuns: 40 },
+  );
+  // A small batch is always copied: its message may be a view into a larger read buffer.
+  const small = frameRecordsForRequest(3, [Buffer.from('edit')]);
+  const message = received(serializeJournalRequestInPlace({ sequence: 1, journalId: 'j', epoch: 1, firstTxId: 3, count: 1, records: small, crc32c: crc32c(small) })!);
+  t.is(roomBeforeRecords(remembering(message).records), 0);
+  t.not(entryOf(t, message, remembering, { journalId: 'j', epoch: 1, firstTxId: 3, records: Buffer.from(small) }).buffer, message.buffer);
 });

@@ -19,6 +19,12 @@ export interface JournalRequest {
    * CRC-32C of `records`.
    */
   'crc32c'?: (number);
+  /**
+   * Ignored bytes a writer may place right before `records` (libqjm sends 16): the JournalNode
+   * that leads writes its Raft entry's header over them and the fields before, so that the
+   * entry is the received message itself, not a copy of the batch (journal-request.ts).
+   */
+  'headroom'?: (Buffer | Uint8Array | string);
 }
 
 export interface JournalRequest__Output {
@@ -38,4 +44,10 @@ export interface JournalRequest__Output {
    * CRC-32C of `records`.
    */
   'crc32c': (number);
+  /**
+   * Ignored bytes a writer may place right before `records` (libqjm sends 16): the JournalNode
+   * that leads writes its Raft entry's header over them and the fields before, so that the
+   * entry is the received message itself, not a copy of the batch (journal-request.ts).
+   */
+  'headroom': (Buffer);
 }
