@@ -38,6 +38,7 @@ import {
   writerIdPattern,
 } from './protocol/limits.ts';
 import { validateFramed } from './protocol/records.ts';
+import { recordCrcsMatchBatch } from './record-crcs.ts';
 import { loadJournalProtocol } from './protocol/load.ts';
 import type { QJournalHandlers } from './protocol/generated/qjournal/v1/QJournal.ts';
 import type { JournalRequest__Output } from './protocol/generated/qjournal/v1/JournalRequest.ts';
@@ -230,8 +231,15 @@ export function createQJournalHandlers(options: QJournalServiceOptions): QJourna
     const skipChecks = options.canarySkipAdmissionCrc === true;
     try {
       if (!skipChecks) {
-        validateFramed(request.records, request.firstTxId, request.count);
-        if (crc32c(request.records) !== request.crc32c) damaged = { ok: false, error: journalErrorWire('CORRUPT_RECORDS', 'batch checksum mismatch') };
+        // The framing first; then the batch's CRC, natively, and every record's CRC against it
+        // (record-crcs.ts). A record that fails is named by the record-by-record check.
+        validateFramed(request.records, request.firstTxId, request.count, false);
+        const batchCrc = crc32c(request.records);
+        if (batchCrc !== request.crc32c) damaged = { ok: false, error: journalErrorWire('CORRUPT_RECORDS', 'batch checksum mismatch') };
+        else if (!recordCrcsMatchBatch(request.records, batchCrc)) {
+          validateFramed(request.records, request.firstTxId, request.count, true);
+          damaged = { ok: false, error: journalErrorWire('CORRUPT_RECORDS', 'record checksums do not match the batch') };
+        }
       }
     } catch (error) {
       damaged = { ok: false, error: wireErrorOf(error) };

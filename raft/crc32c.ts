@@ -86,3 +86,48 @@ export function knownEntryDataCrc32c(data: Uint8Array): number | undefined {
 export function rememberEntryDataCrc32c(data: Uint8Array, crc: number): void {
   if (data.byteLength >= DATA_CRC_CACHE_BYTES_MIN) remembered.set(data, crc);
 }
+
+/** The byte-at-a-time table of the CRC's register (bit-reversed polynomial). */
+const BYTE_TABLE: Int32Array = (() => {
+  const table = new Int32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let k = 0; k < 8; k++) c = (c & 1) !== 0 ? (c >>> 1) ^ POLYNOMIAL : c >>> 1;
+    table[i] = c;
+  }
+  return table;
+})();
+
+/**
+ * `crc32c(bytes[from, to), crc)` in JavaScript: the CRC-32C of `a ‖ bytes[from, to)` given `crc`,
+ * the CRC-32C of `a`. For a few bytes, where a native call costs more than the work.
+ */
+export function crc32cUpdate(crc: number, bytes: Uint8Array, from: number, to: number): number {
+  let c = ~crc;
+  for (let i = from; i < to; i++) c = BYTE_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+/** SHIFT_LOW[k] = x^(8k), SHIFT_MID[k] = x^(8 * 256k), SHIFT_HIGH[k] = x^(8 * 65536k), k < 256. */
+const [SHIFT_LOW, SHIFT_MID, SHIFT_HIGH] = [1, 256, 65536].map((unit) => Uint32Array.from({ length: 256 }, (_, k) => shiftOverBytes(unit * k))) as [Uint32Array, Uint32Array, Uint32Array];
+
+/**
+ * The shift a CRC goes through over `bytes` bytes, for {@link crc32cCombineShifted}: by tables
+ * (at most two carry-less multiplications) below 2^24 bytes.
+ */
+export function crc32cShift(bytes: number): number {
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`crc32cShift: bad length ${bytes}`);
+  if (bytes >= 0x100_0000) return shiftOverBytes(bytes);
+  let shift = SHIFT_LOW[bytes & 0xff]!;
+  if (bytes >= 0x100) shift = multiplyModulo(SHIFT_MID[(bytes >>> 8) & 0xff]!, shift);
+  if (bytes >= 0x1_0000) shift = multiplyModulo(SHIFT_HIGH[bytes >>> 16]!, shift);
+  return shift;
+}
+
+/**
+ * {@link crc32cCombine} with the shift of `b`'s length given (`crc32cShift(length of b)`): one
+ * carry-less multiplication, for many pieces of a few lengths.
+ */
+export function crc32cCombineShifted(crcA: number, crcB: number, shiftB: number): number {
+  return (multiplyModulo(shiftB, crcA >>> 0) ^ crcB) >>> 0;
+}

@@ -83,7 +83,10 @@ test('journalnode - in-process node: validation, stream order and bound, leases,
   // A record's CRC is checked here only (the state machine trusts the batch checksum that ties
   // the bytes to this check): the damaged batch must be refused without reaching the log.
   const appliedBefore = handle.node.appliedIndex();
-  t.is(await invalid('journal', { journalId: 'solo', epoch: 3, firstTxId: 1, count: 2, records: damaged, crc32c: crc32c(damaged) }), 'CORRUPT_RECORDS');
+  const refused = (await call('journal', { journalId: 'solo', epoch: 3, firstTxId: 1, count: 2, records: damaged, crc32c: crc32c(damaged) })).error;
+  t.is(refused?.code, 'CORRUPT_RECORDS');
+  // Found by the check against the batch's CRC (record-crcs.ts), then named record by record.
+  t.regex(String(refused?.message), /checksum mismatch at offset 17 \(txid 2\)/);
   t.is(await invalid('journal', { journalId: 'solo', epoch: 3, firstTxId: 1, count: 1, records: damaged, crc32c: crc32c(damaged) }), 'CORRUPT_RECORDS');
   t.is(handle.node.appliedIndex(), appliedBefore);
   t.is(await invalid('journal', journalRequest('solo', 2, 1, 5)), 'EPOCH_FENCED');
