@@ -52,79 +52,15 @@ export function writeFrame(socket: Socket, payload: Uint8Array): boolean {
   return writePieces(socket, [header, payload]);
 }
 
-/**
- * Cuts a byte stream into frames. `push` returns the frames completed by a chunk (payloads
- * copied only when a frame spans chunks). A declared length above `frameBytesMax` throws
- * WireFormatError before any of that frame is buffered.
- */
-export class FrameDecoder {
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-  /** Payload length of the frame being assembled, or -1 while its header is incomplete. */
-  private expected = -1;
-
-  constructor(private readonly frameBytesMax: number) {}
-
-  /** Bytes held for the frame being assembled. */
-  bufferedBytes(): number {
-    return this.buffered;
-  }
-
-  push(chunk: Buffer): Buffer[] {
-    const frames: Buffer[] = [];
-    if (chunk.length > 0) {
-      this.chunks.push(chunk);
-      this.buffered += chunk.length;
-    }
-    for (;;) {
-      if (this.expected < 0) {
-        if (this.buffered < FRAME_HEADER_BYTES) break;
-        const length = this.take(FRAME_HEADER_BYTES).readUInt32LE(0);
-        if (length > this.frameBytesMax) throw new WireFormatError('frame.length', `${length} bytes exceeds ${this.frameBytesMax}`);
-        this.expected = length;
-      }
-      if (this.buffered < this.expected) break;
-      frames.push(this.take(this.expected));
-      this.expected = -1;
-    }
-    return frames;
-  }
-
-  /** Remove and return the next `n` buffered bytes (n <= buffered). */
-  private take(n: number): Buffer {
-    if (n === 0) return Buffer.alloc(0);
-    const first = this.chunks[0]!;
-    let out: Buffer;
-    if (first.length >= n) {
-      out = first.subarray(0, n);
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-    } else {
-      out = Buffer.allocUnsafe(n);
-      let filled = 0;
-      while (filled < n) {
-        const head = this.chunks[0]!;
-        const part = Math.min(head.length, n - filled);
-        head.copy(out, filled, 0, part);
-        filled += part;
-        if (part === head.length) this.chunks.shift();
-        else this.chunks[0] = head.subarray(part);
-      }
-    }
-    this.buffered -= n;
-    return out;
-  }
-}
-
 /** Bytes of a {@link FrameReader}'s buffer for frame headers and frames shorter than it. */
 export const FRAME_READ_SCRATCH_BYTES = 64 * 1024;
 
 const NO_PREFACE = Buffer.alloc(0);
 
 /**
- * Cuts a byte stream into frames, like {@link FrameDecoder}, but chooses where each read goes:
- * {@link nextBuffer} names the buffer for the next read, and {@link filled} takes what landed
- * there. A frame that runs past what one read brought gets a buffer of its own, and the rest
+ * Cuts a byte stream into frames, choosing where each read goes: {@link nextBuffer} names the
+ * buffer for the next read, and {@link filled} takes what landed there; {@link push} takes bytes
+ * read elsewhere (a socket's 'data' events). A frame that runs past what one read brought gets a buffer of its own, and the rest
  * of it is read straight into that buffer (no copy). Headers, the preface and short frames
  * go through a scratch buffer of {@link FRAME_READ_SCRATCH_BYTES}; a frame completed inside it
  * is copied out, since the scratch is read into again.

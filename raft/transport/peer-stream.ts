@@ -17,11 +17,13 @@ import type { Socket } from 'node:net';
 import type { Message, NodeId } from '../core/types.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
 import { ACK_BYTES, BATCH_HEADER_BYTES, decodeAckFrame, encodeBatchFrame } from './link-codec.ts';
-import { dialPeerLink, FRAME_HEADER_BYTES, FrameDecoder, writePieces } from './peer-link.ts';
+import { dialPeerLink, FRAME_HEADER_BYTES, FrameReader, writePieces } from './peer-link.ts';
 import type { TransportStats } from './stats.ts';
 
 /** Bytes a batch frame adds around its messages (length prefix and batch header). */
 export const BATCH_OVERHEAD_BYTES = FRAME_HEADER_BYTES + BATCH_HEADER_BYTES;
+/** Scratch of the reader of a link's acknowledgements (frames of ACK_BYTES). */
+const ACK_READ_SCRATCH_BYTES = 1024;
 
 /** What became of a message handed to `enqueue`. */
 export type EnqueueResult = 'queued' | 'full' | 'unreachable';
@@ -148,7 +150,7 @@ export class PeerStream {
 
   private dial(): void {
     this.state = 'connecting';
-    const decoder = new FrameDecoder(ACK_BYTES);
+    const decoder = new FrameReader(ACK_BYTES, undefined, ACK_READ_SCRATCH_BYTES);
     let socket: Socket;
     try {
       socket = dialPeerLink(this.options.address, this.options.ackTimeoutMs, () => {

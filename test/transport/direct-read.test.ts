@@ -3,7 +3,7 @@ import test from 'ava';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { stopReads, takeOverReads } from '../../raft/transport/direct-read.ts';
 import { decodeAckFrame, encodeBatchFrame } from '../../raft/transport/link-codec.ts';
-import { FrameDecoder, PEER_LINK_PREFACE } from '../../raft/transport/peer-link.ts';
+import { FrameReader, PEER_LINK_PREFACE } from '../../raft/transport/peer-link.ts';
 import { newTransportStats } from '../../raft/transport/stats.ts';
 import { StreamReceiver } from '../../raft/transport/stream-receiver.ts';
 import type { Message } from '../../raft/core/types.ts';
@@ -77,7 +77,7 @@ test('direct read - a socket that cannot be taken over is read by data events: e
   const client = connect(port, '127.0.0.1');
   client.on('error', () => {});
   const acks: number[] = [];
-  const decoder = new FrameDecoder(64);
+  const decoder = new FrameReader(64);
   client.on('data', (chunk: Buffer) => {
     for (const frame of decoder.push(chunk)) acks.push(decodeAckFrame(frame));
   });

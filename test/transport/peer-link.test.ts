@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { connect, createServer, type Socket } from 'node:net';
 import { ConnectProxy, FaultNetwork, FaultProxy } from '../../chaos/fault-proxy.ts';
 import { decodeAckFrame, encodeAckFrame, encodeBatchFrame } from '../../raft/transport/link-codec.ts';
-import { dialPeerLink, FrameDecoder, FrameReader, PEER_LINK_PREFACE, proxyFor, writePieces } from '../../raft/transport/peer-link.ts';
+import { dialPeerLink, FrameReader, PEER_LINK_PREFACE, proxyFor, writePieces } from '../../raft/transport/peer-link.ts';
 import { WireFormatError } from '../../raft/transport/errors.ts';
 import { waitFor } from '../support/wait.ts';
 import { connectAll, msgApp, pseudoRandomBytes, linkFrame, startTrackedNodes } from './harness.ts';
@@ -14,7 +14,7 @@ test('peer link - frames cut at every byte boundary come out whole and in order;
   const payloads = [pseudoRandomBytes(300, 1), Buffer.alloc(0), pseudoRandomBytes(1, 2), pseudoRandomBytes(1000, 3)];
   const stream = Buffer.concat(payloads.map((p) => linkFrame(p)));
   for (let cut = 0; cut <= stream.length; cut += 7) {
-    const decoder = new FrameDecoder(1000);
+    const decoder = new FrameReader(1000);
     const frames = [...decoder.push(stream.subarray(0, cut)), ...decoder.push(stream.subarray(cut))];
     t.deepEqual(
       frames.map((f) => Buffer.from(f)),
@@ -24,12 +24,12 @@ test('peer link - frames cut at every byte boundary come out whole and in order;
     t.is(decoder.bufferedBytes(), 0);
   }
   // One byte at a time.
-  const decoder = new FrameDecoder(1000);
+  const decoder = new FrameReader(1000);
   const frames: Buffer[] = [];
   for (let i = 0; i < stream.length; i++) frames.push(...decoder.push(stream.subarray(i, i + 1)));
   t.is(frames.length, payloads.length);
   t.deepEqual(Buffer.concat(frames), Buffer.concat(payloads.map((p) => Buffer.from(p))));
-  const small = new FrameDecoder(999);
+  const small = new FrameReader(999);
   t.throws(() => small.push(linkFrame(pseudoRandomBytes(1000, 4)).subarray(0, 5)), { instanceOf: WireFormatError });
 });
 
@@ -99,7 +99,7 @@ test('peer link - the proxy comes from the environment as for grpc-js', (t) => {
 /** Dial `address` with `env`; resolves with the socket once the acceptor's first ack (sequence 0) arrived, or rejects when it closes. */
 function dialAndGreet(address: string, env: NodeJS.ProcessEnv): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const decoder = new FrameDecoder(64);
+    const decoder = new FrameReader(64);
     const socket: Socket = dialPeerLink(address, 5000, () => {
       socket.on('data', (chunk: Buffer) => {
         for (const frame of decoder.push(chunk)) if (decodeAckFrame(frame) === 0) resolve(socket);
