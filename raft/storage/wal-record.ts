@@ -7,7 +7,8 @@
  * | offset | size | field   | meaning                                                        |
  * |--------|------|---------|----------------------------------------------------------------|
  * | 0      | u32  | length  | bytes after the crc field: 17 + payload bytes                  |
- * | 4      | u32  | crc32c  | CRC-32C (Castagnoli) of bytes [8, 8 + length): type..payload   |
+ * | 4      | u32  | crc32c  | CRC-32C (Castagnoli) of bytes [8, 8 + length): type..payload,  |
+ * |        |      |         | continued from the file's salt (see below)                     |
  * | 8      | u8   | type    | 1 entry normal, 2 entry confChange, 3 reset marker             |
  * | 9      | u64  | term    | safe integer (high word < 2^21); >= 1 for entries, 0 for reset |
  * | 17     | u64  | index   | safe integer >= 1                                              |
@@ -18,6 +19,14 @@
  * as `Wal.append` truncates a suffix); a reset marker with index `m` discards the whole log,
  * the next entry being `m` (used after installing a snapshot at `m - 1`). An entry whose index
  * is past the last index + 1 is a gap, hence corruption.
+ *
+ * Salt: the CRC of every record starts from a 32-bit salt instead of 0 (a continued CRC-32C,
+ * `crc32c(body, salt)`). A WAL file named `*.wal` uses {@link walRecordSalt} of its sequence
+ * number; files of the first format (`*.log`) use 0. The WAL reuses the files of compacted
+ * segments (wal.ts): a reused file still holds its previous records after the point where the
+ * new ones end, and those were sealed with another salt, so they read as damage, never as
+ * entries of the new log. Two different salts never give one body the same CRC (the CRC of a
+ * body continued from a state is a bijection of that state).
  */
 import { crc32c } from '@node-rs/crc32';
 import type { Entry, EntryType } from '../core/types.ts';
@@ -49,6 +58,14 @@ function readU64(buf: Buffer, offset: number): number {
   return high * TWO_POW_32 + buf.readUInt32LE(offset);
 }
 
+/** The record salt of the WAL file with this sequence number (never 0, the first format's). */
+export function walRecordSalt(sequence: number): number {
+  // Sequences are unique per directory; the low 32 bits differ between any two files that
+  // could be the same file reused (a file is reused within a few thousand sequence numbers).
+  const salt = (sequence ^ 0x5bd1_e995) >>> 0;
+  return salt === 0 ? 1 : salt;
+}
+
 function recordType(type: EntryType): number {
   return type === 'normal' ? RECORD_TYPE_NORMAL : RECORD_TYPE_CONF_CHANGE;
 }
@@ -64,7 +81,7 @@ export function encodedBytes(entries: readonly Entry[]): number {
  * Encode entries (already validated by the caller) into one buffer of back-to-back records.
  * One allocation per batch; the crc is computed in place.
  */
-export function encodeEntries(entries: readonly Entry[]): Buffer {
+export function encodeEntries(entries: readonly Entry[], salt = 0): Buffer {
   const buf = Buffer.allocUnsafe(encodedBytes(entries));
   let o = 0;
   for (const e of entries) {
@@ -74,20 +91,20 @@ export function encodeEntries(entries: readonly Entry[]): Buffer {
     writeU64(buf, o + 9, e.term);
     writeU64(buf, o + 17, e.index);
     buf.set(e.data, o + RECORD_HEADER_BYTES);
-    buf.writeUInt32LE(crc32c(buf.subarray(o + 8, o + 8 + length)), o + 4);
+    buf.writeUInt32LE(crc32c(buf.subarray(o + 8, o + 8 + length), salt), o + 4);
     o += 8 + length;
   }
   return buf;
 }
 
 /** Encode a reset marker: the log restarts empty, the next entry being `nextIndex`. */
-export function encodeReset(nextIndex: number): Buffer {
+export function encodeReset(nextIndex: number, salt = 0): Buffer {
   const buf = Buffer.alloc(RECORD_HEADER_BYTES);
   buf.writeUInt32LE(RECORD_FIXED_LENGTH, 0);
   buf[8] = RECORD_TYPE_RESET;
   writeU64(buf, 9, 0);
   writeU64(buf, 17, nextIndex);
-  buf.writeUInt32LE(crc32c(buf.subarray(8, RECORD_HEADER_BYTES)), 4);
+  buf.writeUInt32LE(crc32c(buf.subarray(8, RECORD_HEADER_BYTES), salt), 4);
   return buf;
 }
 
@@ -116,7 +133,7 @@ export interface SegmentScan {
  * Decode the record at `offset`; returns the record, or the reason it is bad. Entry data are
  * views into `buf` (no copy).
  */
-export function decodeRecord(buf: Buffer, offset: number): DecodedRecord | BadRecord {
+export function decodeRecord(buf: Buffer, offset: number, salt = 0): DecodedRecord | BadRecord {
   const remaining = buf.length - offset;
   if (remaining < RECORD_HEADER_BYTES) return { offset, reason: `truncated header (${remaining} bytes)` };
   const length = buf.readUInt32LE(offset);
@@ -124,7 +141,7 @@ export function decodeRecord(buf: Buffer, offset: number): DecodedRecord | BadRe
   if (8 + length > remaining) return { offset, reason: `truncated record (length ${length}, ${remaining - 8} bytes left)` };
   const body = buf.subarray(offset + 8, offset + 8 + length);
   const stored = buf.readUInt32LE(offset + 4);
-  if (crc32c(body) !== stored) return { offset, reason: 'crc32c mismatch' };
+  if (crc32c(body, salt) !== stored) return { offset, reason: 'crc32c mismatch' };
   const type = buf[offset + 8];
   const term = readU64(buf, offset + 9);
   const index = readU64(buf, offset + 17);
@@ -149,11 +166,11 @@ function isBad(r: DecodedRecord | BadRecord): r is BadRecord {
 }
 
 /** Decode records from the start of `buf` up to the end or the first bad record. */
-export function scanSegment(buf: Buffer): SegmentScan {
+export function scanSegment(buf: Buffer, salt = 0): SegmentScan {
   const records: DecodedRecord[] = [];
   let offset = 0;
   while (offset < buf.length) {
-    const r = decodeRecord(buf, offset);
+    const r = decodeRecord(buf, offset, salt);
     if (isBad(r)) return { records, validBytes: offset, bad: r };
     records.push(r);
     offset += 8 + buf.readUInt32LE(offset);
@@ -167,11 +184,17 @@ export function scanSegment(buf: Buffer): SegmentScan {
  * valid record after a bad one means damage in the middle. Cost: one u32 read per byte, and a
  * crc only where the length field is plausible.
  */
-export function findValidRecordAfter(buf: Buffer, from: number): number {
+export function findValidRecordAfter(buf: Buffer, from: number, salt = 0): number {
   for (let o = from + 1; o + RECORD_HEADER_BYTES <= buf.length; o++) {
     const length = buf.readUInt32LE(o);
     if (length < RECORD_FIXED_LENGTH || o + 8 + length > buf.length) continue;
-    if (!isBad(decodeRecord(buf, o))) return o;
+    // What a valid record needs besides its CRC, checked first: in random bytes (a payload,
+    // a reused file's old records) a plausible length alone is frequent, and each one would
+    // cost a CRC over up to the rest of the buffer.
+    const type = buf[o + 8]!;
+    if (type < RECORD_TYPE_NORMAL || type > RECORD_TYPE_RESET) continue;
+    if (buf.readUInt32LE(o + 13) >= HIGH_WORD_LIMIT || buf.readUInt32LE(o + 21) >= HIGH_WORD_LIMIT) continue;
+    if (!isBad(decodeRecord(buf, o, salt))) return o;
   }
   return -1;
 }

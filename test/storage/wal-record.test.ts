@@ -14,6 +14,7 @@ import {
   openWal,
   scanSegment,
   segmentFileName,
+  walRecordSalt,
 } from '../../raft/storage/index.ts';
 import { plain } from './support.ts';
 import { crc32c } from '@node-rs/crc32';
@@ -71,7 +72,7 @@ test('wal record - a random segment opens as a clean tail truncation or a WalCor
     fc.asyncProperty(entryList, fc.uint8Array({ maxLength: 300 }), fc.nat(), fc.nat(), async (list, noise, insertAt, flipAt) => {
       const dir = join(base, `run-${run++}`);
       await mkdir(dir);
-      const good = encodeEntries(list);
+      const good = encodeEntries(list, walRecordSalt(1));
       // Either garbage appended at the end, or garbage spliced in, or a flipped byte.
       const variant = run % 3;
       let bytes: Buffer;
@@ -119,7 +120,7 @@ test('wal record - a flipped byte before the last record is corruption at that r
     fc.asyncProperty(entryList.filter((l) => l.length >= 2), fc.nat(), async (list, pick) => {
       const dir = join(base, `run-${run++}`);
       await mkdir(dir);
-      const buf = encodeEntries(list);
+      const buf = encodeEntries(list, walRecordSalt(1));
       const offsets: number[] = [];
       for (let o = 0, i = 0; i < list.length; i++) {
         offsets.push(o);

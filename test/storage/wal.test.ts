@@ -49,7 +49,7 @@ test('wal - segments roll at segmentBytesMax and are named after their first ind
   for (const name of names) {
     const size = (await stat(join(dir, name))).size;
     t.true(size <= 2048, `${name} has ${size} bytes`);
-    const firstIndex = Number(/-(\d{16})\.log$/.exec(name)![1]);
+    const firstIndex = Number(/-(\d{16})\.wal$/.exec(name)![1]);
     const buf = await readFile(join(dir, name));
     t.is(buf.readUInt32LE(17), firstIndex, `first record of ${name}`);
   }
@@ -171,7 +171,7 @@ test('wal - a torn last write is truncated at open and reported', async (t) => {
   t.truthy(reopened.repair);
   t.is(reopened.repair!.offset, goodBytes);
   t.is(reopened.repair!.bytesDropped, 30);
-  t.regex(reopened.repair!.file, /wal-\d{16}-0000000000000001\.log$/);
+  t.regex(reopened.repair!.file, /wal-\d{16}-0000000000000001\.wal$/);
   t.true(logged.some((m) => m.includes('torn')));
   await reopened.wal.append(entries(6, 7, 2));
   await reopened.wal.close();
