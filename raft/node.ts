@@ -45,7 +45,7 @@ import type {
 import { EMPTY_BYTES } from './core/types.ts';
 import type { SnapshotCompletion, StateMachine } from './state-machine.ts';
 import { assert } from './core/assert.ts';
-import { openWal, type Wal } from './storage/wal.ts';
+import { openWal, WAL_RECYCLE_FILES_MAX, WAL_SEGMENT_BYTES_DEFAULT, type Wal } from './storage/wal.ts';
 import { openHardStateStore, type HardStateStore } from './storage/hard-state.ts';
 import { openSnapshotStore, type SnapshotStore, type SnapshotInfo, type SnapshotWriter } from './storage/snapshot-store.ts';
 import { nodeFileSystem, type FileSystem } from './storage/fs.ts';
@@ -67,6 +67,14 @@ import {
  * the price is the standbys' tail latency, not writes (figures in journalnode/README.md).
  */
 export const DEFAULT_SNAPSHOT_BYTES = 512 * 1024 * 1024;
+
+/**
+ * Compacted WAL files to keep for reuse (raft/storage/wal.ts): those a compaction after
+ * `snapshotBytes` of entries frees, at most {@link WAL_RECYCLE_FILES_MAX}.
+ */
+export function walRecycleFilesFor(snapshotBytes: number): number {
+  return Math.max(1, Math.min(WAL_RECYCLE_FILES_MAX, Math.ceil(snapshotBytes / WAL_SEGMENT_BYTES_DEFAULT)));
+}
 
 /** Default `snapshotKeepBytes`: 64 MiB of entries kept below a snapshot. */
 export const DEFAULT_SNAPSHOT_KEEP_BYTES = 64 * 1024 * 1024;
@@ -290,6 +298,8 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     // 2. The log: only entries that continue the snapshot are kept (see keepAfterSnapshot).
     const opened = await openWal(join(dir, 'wal'), {
       fs: this.fs,
+      // As many free files as one snapshot's compaction frees (more would never be reused).
+      recycleFilesMax: walRecycleFilesFor(this.options.snapshotBytes ?? DEFAULT_SNAPSHOT_BYTES),
       log: (msg, fields) => this.log?.warn(fields ?? {}, msg),
     });
     this.wal = opened.wal;

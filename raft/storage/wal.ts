@@ -144,7 +144,9 @@ export interface OpenedWal {
   repair: WalRepair | null;
 }
 
-const DEFAULT_SEGMENT_BYTES_MAX = 64 * 1024 * 1024;
+/** Default `segmentBytesMax`. */
+export const WAL_SEGMENT_BYTES_DEFAULT = 64 * 1024 * 1024;
+const DEFAULT_SEGMENT_BYTES_MAX = WAL_SEGMENT_BYTES_DEFAULT;
 const DEFAULT_BATCH_BYTES_MAX = 16 * 1024 * 1024;
 const SEGMENT_NAME = /^wal-(\d{16})-(\d{16})\.(log|wal)$/;
 const FREE_NAME = /^free-(\d{16})\.wal$/;

@@ -16,7 +16,9 @@ import {
   walRecordSalt,
   encodeEntriesForWrite,
   ZERO_COPY_PAYLOAD_BYTES_MIN,
+  WAL_RECYCLE_FILES_MAX,
 } from '../../raft/storage/index.ts';
+import { walRecycleFilesFor } from '../../raft/node.ts';
 import { entries, entry, faultyDir, plain, tempDir } from './support.ts';
 
 async function names(dir: string): Promise<{ segments: string[]; free: string[] }> {
@@ -166,4 +168,13 @@ test('wal reuse - re-sealing records for another salt equals sealing them with i
     t.is(scan.records.length, list.length);
     t.not(scanSegment(resealed, a).bad, null, 'no longer valid under the first salt');
   }
+});
+
+test('wal reuse - a Raft node keeps as many free files as one snapshot compacts, at most WAL_RECYCLE_FILES_MAX', (t) => {
+  const MiB = 1024 * 1024;
+  t.is(walRecycleFilesFor(512 * MiB), 8);
+  t.is(walRecycleFilesFor(128 * MiB), 2);
+  t.is(walRecycleFilesFor(100 * MiB), 2);
+  t.is(walRecycleFilesFor(1024), 1);
+  t.is(walRecycleFilesFor(64 * 1024 * MiB), WAL_RECYCLE_FILES_MAX);
 });
