@@ -221,6 +221,8 @@ export class ChaosCluster {
       '--election-ticks', String(this.options.electionTicks),
       '--snapshot-entries', String(this.options.snapshotEntries),
       '--snapshot-keep-entries', String(this.options.snapshotKeepEntries),
+      // Small WAL files: they roll, are compacted and reused many times in a run, under kills.
+      '--wal-segment-bytes', String(1024 * 1024),
       '--exit-with-parent',
       ...(joining ? ['--join'] : []),
     ]);

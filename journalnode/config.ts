@@ -88,6 +88,15 @@ const settingsSchema = z.strictObject({
     .min(1024 * 1024)
     .max(64 * 1024 * 1024 * 1024)
     .default(DEFAULT_SNAPSHOT_BYTES),
+  /**
+   * Size of a Raft WAL file. Compacted files are reused for the next ones (raft/storage/wal.ts);
+   * small values make files roll and be reused often (the chaos run uses 1 MiB).
+   */
+  walSegmentBytes: z
+    .int()
+    .min(1024 * 1024)
+    .max(1024 * 1024 * 1024)
+    .default(64 * 1024 * 1024),
   /** Entries kept in the Raft log below a snapshot, for slow followers. */
   snapshotKeepEntries: z.int().min(0).max(100_000_000).default(10_000),
   /** Largest Raft message (gRPC limit both ways), bytes. Must hold a full journal batch. */
@@ -219,6 +228,7 @@ const flags: readonly { flag: string; key: keyof Settings | 'config'; kind: 'str
   { flag: 'heartbeat-ticks', key: 'heartbeatTicks', kind: 'int', help: 'heartbeat period in ticks (default 1)' },
   { flag: 'snapshot-entries', key: 'snapshotEntries', kind: 'int', help: 'snapshot every N applied entries (default 100000)' },
   { flag: 'snapshot-bytes', key: 'snapshotBytes', kind: 'int', help: 'snapshot every N applied entry bytes, held in memory until then (default 512 MiB)' },
+  { flag: 'wal-segment-bytes', key: 'walSegmentBytes', kind: 'int', help: 'size of a raft WAL file, bytes (default 64 MiB)' },
   { flag: 'snapshot-keep-entries', key: 'snapshotKeepEntries', kind: 'int', help: 'log entries kept below a snapshot (default 10000)' },
   { flag: 'raft-message-bytes-max', key: 'raftMessageBytesMax', kind: 'int', help: 'largest raft message, bytes (default 16 MiB)' },
   { flag: 'uncommitted-bytes-max', key: 'uncommittedBytesMax', kind: 'int', help: 'uncommitted proposal bytes before refusing (default 256 MiB)' },

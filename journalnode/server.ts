@@ -169,6 +169,7 @@ export async function startJournalNode(config: JournalNodeConfig, options: Start
       heartbeatTicks: config.heartbeatTicks,
       snapshotEntries: config.snapshotEntries,
       snapshotBytes: config.snapshotBytes,
+      walSegmentBytes: config.walSegmentBytes,
       snapshotKeepEntries: config.snapshotKeepEntries,
       messageBytesMax: config.raftMessageBytesMax,
       uncommittedBytesMax: config.uncommittedBytesMax,

@@ -72,8 +72,8 @@ export const DEFAULT_SNAPSHOT_BYTES = 512 * 1024 * 1024;
  * Compacted WAL files to keep for reuse (raft/storage/wal.ts): those a compaction after
  * `snapshotBytes` of entries frees, at most {@link WAL_RECYCLE_FILES_MAX}.
  */
-export function walRecycleFilesFor(snapshotBytes: number): number {
-  return Math.max(1, Math.min(WAL_RECYCLE_FILES_MAX, Math.ceil(snapshotBytes / WAL_SEGMENT_BYTES_DEFAULT)));
+export function walRecycleFilesFor(snapshotBytes: number, walSegmentBytes = WAL_SEGMENT_BYTES_DEFAULT): number {
+  return Math.max(1, Math.min(WAL_RECYCLE_FILES_MAX, Math.ceil(snapshotBytes / walSegmentBytes)));
 }
 
 /** Default `snapshotKeepBytes`: 64 MiB of entries kept below a snapshot. */
@@ -108,6 +108,8 @@ export interface RaftNodeOptions {
   readonly snapshotKeepEntries?: number;
   /** ... but no more than this many bytes of them (default 64 MiB). */
   readonly snapshotKeepBytes?: number;
+  /** Size of a WAL file (default 64 MiB, `WAL_SEGMENT_BYTES_DEFAULT`). */
+  readonly walSegmentBytes?: number;
   /** Largest raft message (gRPC limit both ways). */
   readonly messageBytesMax?: number;
   /** Proposals are refused once this many bytes are proposed but not yet committed. */
@@ -298,8 +300,9 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     // 2. The log: only entries that continue the snapshot are kept (see keepAfterSnapshot).
     const opened = await openWal(join(dir, 'wal'), {
       fs: this.fs,
+      segmentBytesMax: this.options.walSegmentBytes ?? WAL_SEGMENT_BYTES_DEFAULT,
       // As many free files as one snapshot's compaction frees (more would never be reused).
-      recycleFilesMax: walRecycleFilesFor(this.options.snapshotBytes ?? DEFAULT_SNAPSHOT_BYTES),
+      recycleFilesMax: walRecycleFilesFor(this.options.snapshotBytes ?? DEFAULT_SNAPSHOT_BYTES, this.options.walSegmentBytes ?? WAL_SEGMENT_BYTES_DEFAULT),
       log: (msg, fields) => this.log?.warn(fields ?? {}, msg),
     });
     this.wal = opened.wal;
