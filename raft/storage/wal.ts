@@ -5,8 +5,8 @@
  * directory. `sequence` orders the segments (a truncating append may start a segment at an
  * index lower than the previous segment's); `firstIndex` is the index of the segment's first
  * record. Records are described in `wal-record.ts`; their CRCs are salted with the file's
- * sequence. Segments of the first format, `wal-<sequence>-<firstIndex>.log` (unsalted), are
- * still read, and deleted rather than reused once compacted.
+ * sequence. Segments of the first format, `wal-<sequence>-<firstIndex>.log` (unsalted, salt 0),
+ * are still read.
  *
  * Reuse: compaction does not delete a `.wal` segment but renames it `free-<sequence>.wal`
  * (at most `recycleFilesMax` of them; the rest are deleted), and the next segment to start is
@@ -590,11 +590,14 @@ class SegmentedWal implements Wal {
     return segment;
   }
 
-  /** Truncate a reused segment's file to its records (durably), so it can stop being the last. */
+  /**
+   * Truncate a reused segment's file to its records (durably: a full fsync, the size being
+   * metadata), so it can stop being the last. Once per segment.
+   */
   private async cutToRecords(handle: FileHandle, segment: Segment): Promise<void> {
     if (!segment.longerThanRecords) return;
     await handle.truncate(segment.bytes);
-    await handle.datasync();
+    await handle.sync();
     segment.longerThanRecords = false;
   }
 
