@@ -4,6 +4,7 @@
  * closed, abandoned as by a kill, or cut by a power failure.
  */
 import test from 'ava';
+import { randomBytes } from 'node:crypto';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Entry } from '../../raft/core/types.ts';
@@ -177,4 +178,25 @@ test('wal reuse - a Raft node keeps as many free files as one snapshot compacts,
   t.is(walRecycleFilesFor(100 * MiB), 2);
   t.is(walRecycleFilesFor(1024), 1);
   t.is(walRecycleFilesFor(64 * 1024 * MiB), WAL_RECYCLE_FILES_MAX);
+});
+
+test('wal reuse - a last segment ending in 32 MiB of random bytes (a reused file) opens with its records and a tail repair', async (t) => {
+  const dir = await tempDir(t);
+  const sequence = 7;
+  const good = encodeEntries(entries(1, 3, 1, 100), walRecordSalt(sequence));
+  // Random bytes hold a plausible record length about every few hundred bytes; without the
+  // cheap checks before a CRC, the search for a later valid record would CRC most of the tail
+  // at each one (hours for this size).
+  const noise = randomBytes(32 * 1024 * 1024);
+  await writeFile(join(dir, 'wal-0000000000000007-0000000000000001.wal'), Buffer.concat([good, noise]));
+  const opened = await openWal(dir);
+  t.deepEqual(plain(opened.entries), plain(entries(1, 3, 1, 100)));
+  t.is(opened.repair?.offset, good.length);
+  t.is(opened.repair?.bytesDropped, noise.length);
+  await opened.wal.append(entries(4, 4, 1, 100));
+  await opened.wal.close();
+  const reopened = await openWal(dir);
+  t.is(reopened.repair, null);
+  t.is(reopened.entries.at(-1)!.index, 4);
+  await reopened.wal.close();
 });
