@@ -129,6 +129,8 @@ export class JournalNodeMetrics {
     const walTotal = (key: string) => () => node.status().walStats[key] ?? 0;
     totalCounter('raft_wal_fsyncs_total', 'fsyncs of the Raft WAL (group commit: one per batch)', walTotal('fsyncs'));
     totalCounter('raft_wal_bytes_written_total', 'Bytes written to the Raft WAL', walTotal('bytesWritten'));
+    totalCounter('raft_wal_segments_created_total', 'Raft WAL files started (a roll)', walTotal('segmentsCreated'));
+    totalCounter('raft_wal_segments_reused_total', 'Raft WAL files started over a compacted file (overwritten, no file-system metadata per fsync)', walTotal('segmentsReused'));
     totalCounter('raft_wal_batches_total', 'Batches (writes) of the Raft WAL', walTotal('batches'));
     totalCounter('raft_wal_appends_total', 'Append calls of the Raft WAL', walTotal('appends'));
     totalCounter('qjournal_page_cache_dropped_bytes_total', 'Synced bytes of WAL and segment files given back to the kernel (posix_fadvise DONTNEED)', () => pageCacheDropStats.bytes);

@@ -86,6 +86,8 @@ test.serial('journalnode - /healthz, /status and /metrics describe the node and 
   t.is(metricValue(metrics, /^qjournal_last_txid\{journal_id="j"\} (\d+)$/m), 700);
   t.true((metricValue(metrics, /^raft_term (\d+)$/m) ?? 0) >= 2);
   t.true((metricValue(metrics, /^raft_wal_fsyncs_total (\d+)$/m) ?? 0) > 0);
+  t.true((metricValue(metrics, /^raft_wal_segments_created_total (\d+)$/m) ?? 0) >= 1, 'the first WAL file');
+  t.is(metricValue(metrics, /^raft_wal_segments_reused_total (\d+)$/m), 0, 'nothing compacted yet, nothing reused');
   t.true((metricValue(metrics, /^qjournal_journal_bytes_applied_total (\d+)$/m) ?? 0) >= 700 * 116);
   t.regex(metrics, /^raft_follower_lag_entries\{peer="jn\d"\} \d+$/m);
 
