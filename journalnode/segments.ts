@@ -16,7 +16,6 @@ import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import { CorruptRecordsError } from './protocol/errors.ts';
-import { writeBehindSyncBytes } from './segment-writer.ts';
 import type { EditRecord } from './protocol/records.ts';
 import { parseRecordsPrefix } from './protocol/records.ts';
 import { recordBytesMax, recordHeaderBytes } from './protocol/limits.ts';
@@ -26,6 +25,9 @@ export const txIdDigits = 19;
 
 /** Bytes read per call when streaming a segment file. */
 export const segmentReadChunkBytes = 1024 * 1024;
+
+/** Bytes a syncing copy (`copyFilePrefix`) writes between two fdatasyncs. */
+const copySyncBytes = 8 * 1024 * 1024;
 
 const inProgressPrefix = 'edits_inprogress_';
 const inProgressRe = /^edits_inprogress_(\d{19})$/;
@@ -335,8 +337,8 @@ export async function copyFilePrefix(source: string | FileHandle, target: string
           written += bytesWritten;
         }
         done += bytesRead;
-        // Write behind, as the segment writer does: a long copy never leaves a burst of dirty pages.
-        if (sync && done - synced >= writeBehindSyncBytes) {
+        // Write behind: a long copy never leaves a burst of dirty pages.
+        if (sync && done - synced >= copySyncBytes) {
           await output.datasync();
           synced = done;
         }

@@ -138,4 +138,3 @@ export function crc32cUpdate(crc: number, bytes: Uint8Array, from: number, to: n
   for (let i = from; i < to; i++) c = BYTE_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
 }
-

@@ -298,11 +298,12 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     }
 
     // 2. The log: only entries that continue the snapshot are kept (see keepAfterSnapshot).
+    const walSegmentBytes = this.options.walSegmentBytes ?? WAL_SEGMENT_BYTES_DEFAULT;
     const opened = await openWal(join(dir, 'wal'), {
       fs: this.fs,
-      segmentBytesMax: this.options.walSegmentBytes ?? WAL_SEGMENT_BYTES_DEFAULT,
+      segmentBytesMax: walSegmentBytes,
       // As many free files as one snapshot's compaction frees (more would never be reused).
-      recycleFilesMax: walRecycleFilesFor(this.options.snapshotBytes ?? DEFAULT_SNAPSHOT_BYTES, this.options.walSegmentBytes ?? WAL_SEGMENT_BYTES_DEFAULT),
+      recycleFilesMax: walRecycleFilesFor(this.options.snapshotBytes ?? DEFAULT_SNAPSHOT_BYTES, walSegmentBytes),
       log: (msg, fields) => this.log?.warn(fields ?? {}, msg),
     });
     this.wal = opened.wal;

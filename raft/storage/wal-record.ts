@@ -58,12 +58,14 @@ function readU64(buf: Buffer, offset: number): number {
   return high * TWO_POW_32 + buf.readUInt32LE(offset);
 }
 
-/** The record salt of the WAL file with this sequence number (never 0, the first format's). */
+/**
+ * The record salt of the WAL file with this sequence number: the sequence itself, unique per
+ * directory and never 0 (the first format's salt). Sequences stay below 2^32 (a file per
+ * 64 MiB written: 256 EiB).
+ */
 export function walRecordSalt(sequence: number): number {
-  // Sequences are unique per directory; the low 32 bits differ between any two files that
-  // could be the same file reused (a file is reused within a few thousand sequence numbers).
-  const salt = (sequence ^ 0x5bd1_e995) >>> 0;
-  return salt === 0 ? 1 : salt;
+  if (!Number.isSafeInteger(sequence) || sequence < 1 || sequence >= TWO_POW_32) throw new RangeError(`wal: sequence ${sequence} out of range`);
+  return sequence;
 }
 
 function recordType(type: EntryType): number {

@@ -156,7 +156,7 @@ export function segmentFileName(sequence: number, firstIndex: number): string {
   return `wal-${String(sequence).padStart(16, '0')}-${String(firstIndex).padStart(16, '0')}.wal`;
 }
 
-/** The file name of a segment of the first format (unsalted records, never reused). */
+/** The file name of a segment of the first format (unsalted records). */
 export function legacySegmentFileName(sequence: number, firstIndex: number): string {
   return `wal-${String(sequence).padStart(16, '0')}-${String(firstIndex).padStart(16, '0')}.log`;
 }
@@ -306,7 +306,7 @@ export async function openWal(dir: string, options: WalOptions = {}): Promise<Op
       const sequence = Number(m[1]);
       const salted = m[3] === 'wal';
       const salt = salted ? walRecordSalt(sequence) : 0;
-      segments.push({ path: join(dir, name), sequence, firstIndex: Number(m[2]), lowestIndex: Number(m[2]), bytes: 0, salt, longerThanRecords: salted });
+      segments.push({ path: join(dir, name), sequence, firstIndex: Number(m[2]), lowestIndex: Number(m[2]), bytes: 0, salt, longerThanRecords: false });
       continue;
     }
     const f = FREE_NAME.exec(name);
@@ -365,7 +365,6 @@ export async function openWal(dir: string, options: WalOptions = {}): Promise<Op
       entries.push(r.entry);
     }
     segment.bytes = scan.validBytes;
-    segment.longerThanRecords = false;
     if (scan.bad !== null) {
       const bytesDropped = buf.length - scan.validBytes;
       repair = { file: segment.path, offset: scan.validBytes, bytesDropped };
