@@ -27,7 +27,7 @@ import { RouteTable } from './route-table.ts';
 import type { BackoffPolicy } from './route-table.ts';
 import type { Clock } from './clock.ts';
 import { monotonicClock } from './clock.ts';
-import { JournalWriter } from './writer.ts';
+import { JournalWriter, fullBatchBytesDefault, partialBatchInflightMaxDefault } from './writer.ts';
 import { tailJournal } from './tail.ts';
 import type { EditsPage, TailOptions } from './tail.ts';
 import type { Logger } from './log.ts';
@@ -60,6 +60,13 @@ export interface QuorumJournalManagerOptions {
   readonly pendingWritesMax?: number;
   /** Framed bytes per batch sent (<= 8 MiB). Default 8 MiB. */
   readonly batchBytesMax?: number;
+  /**
+   * Pending framed bytes that a writer sends as a batch whenever an in-flight slot is free.
+   * Fewer wait while `partialBatchInflightMax` batches are in flight. Default 256 KiB.
+   */
+  readonly fullBatchBytes?: number;
+  /** Batches in flight at which a writer holds back a batch below `fullBatchBytes` until one is acknowledged. Default 1. */
+  readonly partialBatchInflightMax?: number;
   /** Edits per GetJournaledEdits (tail polling, catch-up). Default 10,000. */
   readonly readRecordsMax?: number;
   /** Framed bytes per GetJournaledEdits. Default 4 MiB. */
@@ -229,6 +236,8 @@ export class QuorumJournalManager {
       streamStallTimeoutMs: this.options.streamStallTimeoutMs ?? 3_000,
       pendingWritesMax: this.options.pendingWritesMax ?? 100_000,
       batchBytesMax: this.options.batchBytesMax ?? batchBytesMax,
+      fullBatchBytes: this.options.fullBatchBytes ?? fullBatchBytesDefault,
+      partialBatchInflightMax: this.options.partialBatchInflightMax ?? partialBatchInflightMaxDefault,
       clock: this.clock,
       log: this.log,
     });

@@ -15,6 +15,23 @@
  * byte for byte, to the new leader, and the JournalNode acknowledges an exact retry without
  * applying it twice.
  *
+ * Group commit: pending edits of at least {@link fullBatchBytesDefault} framed bytes (a full
+ * batch) are sent whenever an in-flight slot is free; fewer (a partial batch) are sent only
+ * while fewer than {@link partialBatchInflightMaxDefault} batches are in flight, and otherwise
+ * wait for the next acknowledgement, which sends them together with everything written
+ * meanwhile. A master that writes small batches at a steady rate thus makes one Raft round per
+ * round trip, not one per call, the way an HDFS NameNode's edit log syncs while the previous
+ * sync is out; large writes still fill every slot. Each round costs every JournalNode a fixed
+ * amount of CPU (about 0.5 ms on 2 cores: the gRPC call, the WAL write and fdatasync, two peer
+ * frames, the apply), so on a loaded machine fewer rounds are also faster ones. Measured in the
+ * bench's tail-lag run (10,000 edits/s offered in calls every millisecond, 3 JournalNodes and
+ * the writer on 2 cores), one partial batch in flight against sixteen: write acknowledgement
+ * p50 3.8-6.0 against 8.9 ms, standby tail lag p99 5.5-9.6 against 15.1-24.1 ms, the machine
+ * 69-70% busy against 82-83%; batches of 1,000 edits 120,600/124,500 against 103,300/107,300
+ * edits/s (two alternated pairs). 256 KiB rather than 1 MiB: tail lag p99 5.0/5.3 against
+ * 6.9/8.5 ms, batches of 1,000 106,500/119,600 against 98,200/90,200 (calls of 1,000 edits
+ * frame 1.04 MB, below 1 MiB, and were held back).
+ *
  * Ending: EPOCH_FENCED (or LEASE_EXPIRED) fences the writer: every pending and later call
  * rejects with {@link EpochFencedError}. A write not acknowledged within `writeTimeoutMs` of its
  * call, or a protocol violation, fails the writer: pending writes reject with that error, later
@@ -60,6 +77,12 @@ import type { Logger } from './log.ts';
  * batch, 8 MiB): in steady writing one is freed per batch acknowledged and taken per batch framed.
  */
 export const framingBuffersKeptMax = 4;
+
+/** Default pending bytes that make a full batch (see the module comment). */
+export const fullBatchBytesDefault = 256 * 1024;
+
+/** Default in-flight batches at which a partial batch waits (see the module comment). */
+export const partialBatchInflightMaxDefault = 1;
 
 /** Where a writer is. Only 'open' accepts calls; the others are final. */
 export type WriterState = 'open' | 'fenced' | 'failed' | 'closed';
@@ -133,6 +156,14 @@ export interface JournalWriterSettings {
   readonly pendingWritesMax: number;
   /** Most framed bytes per batch (at most the protocol's batchBytesMax). */
   readonly batchBytesMax: number;
+  /**
+   * Pending bytes that make a full batch, sent whenever an in-flight slot is free. Below, the
+   * pending edits are a partial batch, sent only while fewer than
+   * {@link partialBatchInflightMax} batches are in flight (see the module comment).
+   */
+  readonly fullBatchBytes: number;
+  /** Batches in flight at which a partial batch waits for an acknowledgement. */
+  readonly partialBatchInflightMax: number;
   readonly clock: Clock;
   readonly log: Logger;
 }
@@ -195,6 +226,9 @@ export class JournalWriter {
   private readonly waiting = new Deque<Chunk>();
   /** Chunks admitted, not yet framed. */
   private readonly pending = new Deque<Chunk>();
+  /** Framed bytes and records of the pending chunks. */
+  private pendingBytesValue = 0;
+  private pendingRecordsValue = 0;
   /** Framed batches sent and unacknowledged, in txid order (<= inflightBatchesMax). */
   private readonly inflight = new Deque<Batch>();
   /** Bytes of pending chunks plus in-flight batches. Invariant: <= queueBytesMax, except one oversize chunk alone. */
@@ -229,6 +263,7 @@ export class JournalWriter {
     }
     if (!(settings.inflightBatchesMax >= 1) || !(settings.pendingWritesMax >= 1)) throw new RangeError('inflightBatchesMax and pendingWritesMax must be >= 1');
     if (!(settings.streamStallTimeoutMs >= 1)) throw new RangeError('streamStallTimeoutMs must be >= 1');
+    if (!(settings.fullBatchBytes >= 1) || !(settings.partialBatchInflightMax >= 1)) throw new RangeError('fullBatchBytes and partialBatchInflightMax must be >= 1');
     this.settings = settings;
     this.journalId = settings.journalId;
     this.epoch = settings.epoch;
@@ -406,6 +441,8 @@ export class JournalWriter {
       if (this.queuedBytesValue > 0 && this.queuedBytesValue + chunk.bytes > this.settings.queueBytesMax) return;
       this.waiting.shift();
       this.pending.push(chunk);
+      this.pendingBytesValue += chunk.bytes;
+      this.pendingRecordsValue += chunk.records.length;
       this.queuedBytesValue += chunk.bytes;
     }
   }
@@ -419,7 +456,10 @@ export class JournalWriter {
       this.sentOnStream += 1;
     }
     const limits = this.batchLimits();
+    const fullBytes = Math.min(this.settings.fullBatchBytes, limits.bytesMax);
     while (this.inflight.length < this.settings.inflightBatchesMax && this.pending.length > 0) {
+      const full = this.pendingBytesValue >= fullBytes || this.pendingRecordsValue >= limits.recordsMax;
+      if (!full && this.inflight.length >= this.settings.partialBatchInflightMax) break; // sent when an acknowledgement frees a slot
       const first = this.pending.shift()!;
       const records: Uint8Array[] = [...first.records];
       let bytes = first.bytes;
@@ -430,6 +470,8 @@ export class JournalWriter {
         for (const record of next.records) records.push(record);
         bytes += next.bytes;
       }
+      this.pendingBytesValue -= bytes;
+      this.pendingRecordsValue -= records.length;
       const framed = frameRecordsForRequest(first.firstTxId, records, this.framingPool.reuse);
       const batch: Batch = { firstTxId: first.firstTxId, count: records.length, framed, crc32c: crc32c(framed), sequence: 0, sends: 0 };
       this.inflight.push(batch);
@@ -713,6 +755,8 @@ export class JournalWriter {
     for (const owner of this.owners.drain()) owner.done.reject(rejection);
     this.waiting.drain();
     this.pending.drain();
+    this.pendingBytesValue = 0;
+    this.pendingRecordsValue = 0;
     this.inflight.drain();
     this.queuedBytesValue = 0;
     const waiters = this.flushWaiters;

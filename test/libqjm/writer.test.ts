@@ -76,7 +76,7 @@ test('writer - writes resolve once committed, in txid order, and the journal hol
 
 test('writer - pipelines up to inflightBatchesMax batches on one stream, then coalesces the rest', async (t) => {
   const { cluster, manager } = await startFake(t);
-  const writer = await openWriter(manager({ inflightBatchesMax: 4 }));
+  const writer = await openWriter(manager({ inflightBatchesMax: 4, partialBatchInflightMax: 4 }));
   cluster.holdStream = true;
   const writes = Array.from({ length: 12 }, (_, i) => writer.write(i + 1, makeEdits(i + 1, 1)));
   await waitFor(() => cluster.heldCount === 4, { what: '4 batches held at the server' });
@@ -88,6 +88,42 @@ test('writer - pipelines up to inflightBatchesMax batches on one stream, then co
   t.is(cluster.maxUnanswered, 4);
   t.true(cluster.applied.length < 12, `pending writes were coalesced (${cluster.applied.length} batches)`);
   assertJournalHolds(t, cluster, 12);
+});
+
+test('writer - a partial batch waits for an acknowledgement and then carries everything written meanwhile', async (t) => {
+  const { cluster, manager } = await startFake(t);
+  const writer = await openWriter(manager({ inflightBatchesMax: 16 }));
+  cluster.holdStream = true;
+  const writes = Array.from({ length: 12 }, (_, i) => writer.write(i + 1, makeEdits(i + 1, 1)));
+  await waitFor(() => cluster.heldCount === 1, { what: 'the first batch held at the server' });
+  // Every write was admitted: the other 11 are pending behind the one partial batch in flight.
+  await waitFor(() => writer.queuedBytes > 0 && cluster.streamRequests === 1, { what: 'writes queued' });
+  t.is(writer.inflightBatches, 1, 'a partial batch is not pipelined behind another');
+  t.is(cluster.streamRequests, 1);
+  cluster.holdStream = false;
+  cluster.releaseHeld();
+  await Promise.all(writes);
+  t.deepEqual(
+    cluster.applied.map((b) => b.count),
+    [1, 11],
+    'the second batch carried every write made while the first was in flight',
+  );
+  assertJournalHolds(t, cluster, 12);
+});
+
+test('writer - full batches are pipelined without waiting for acknowledgements', async (t) => {
+  const { cluster, manager } = await startFake(t);
+  const recordBytes = 64 * 1024;
+  const writer = await openWriter(manager({ inflightBatchesMax: 4, fullBatchBytes: recordHeaderBytes + recordBytes }));
+  cluster.holdStream = true;
+  const writes = Array.from({ length: 6 }, (_, i) => writer.write(i + 1, makeEdits(i + 1, 1, recordBytes)));
+  await waitFor(() => cluster.heldCount === 4, { what: '4 full batches held at the server' });
+  t.is(writer.inflightBatches, 4);
+  t.is(cluster.streamRequests, 4, 'full batches fill the in-flight slots, and no more');
+  cluster.holdStream = false;
+  cluster.releaseHeld();
+  await Promise.all(writes);
+  assertJournalHolds(t, cluster, 6);
 });
 
 test('writer - backpressure: write() waits while queueBytesMax bytes are unacknowledged', async (t) => {
