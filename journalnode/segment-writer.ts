@@ -181,6 +181,14 @@ export class SegmentWriter {
     return this.writeBehindSyncCount;
   }
 
+  /**
+   * Resolves once the write-behind in flight, if any, has ended (it never rejects: a failure
+   * surfaces in the next `flush()`). One starts only while none is in flight.
+   */
+  async writeBehindSettled(): Promise<void> {
+    await this.syncingBehind;
+  }
+
   /** Start a write-behind fdatasync when enough was written since the last one. */
   private syncBehind(): void {
     if (this.syncingBehind !== undefined || this.writtenBytes - this.syncedBehindBytes < writeBehindSyncBytes) return;
