@@ -96,8 +96,10 @@ test('writer - a partial batch waits for an acknowledgement and then carries eve
   cluster.holdStream = true;
   const writes = Array.from({ length: 12 }, (_, i) => writer.write(i + 1, makeEdits(i + 1, 1)));
   await waitFor(() => cluster.heldCount === 1, { what: 'the first batch held at the server' });
-  // Every write was admitted: the other 11 are pending behind the one partial batch in flight.
-  await waitFor(() => writer.queuedBytes > 0 && cluster.streamRequests === 1, { what: 'writes queued' });
+  // Every write was admitted (write() admits at once): the other 11 are pending behind the one
+  // partial batch in flight.
+  const framedBytes = Array.from({ length: 12 }, (_, i) => recordHeaderBytes + `edit-${i + 1}`.length).reduce((a, b) => a + b, 0);
+  t.is(writer.queuedBytes, framedBytes);
   t.is(writer.inflightBatches, 1, 'a partial batch is not pipelined behind another');
   t.is(cluster.streamRequests, 1);
   cluster.holdStream = false;
