@@ -38,7 +38,7 @@ import type { BenchSettings } from './lib/settings.ts';
 import { startEtcdCluster, type EtcdCluster } from './lib/etcd-cluster.ts';
 import { startBenchJournalCluster, type BenchJournalCluster } from './lib/journal-cluster.ts';
 import { measureDisk } from './sections/disk.ts';
-import { journalBatchSizes, journalFootprint, journalTailLag, journalThroughput, openBenchWriter, type BenchWriter } from './sections/journal.ts';
+import { journalBatchSizes, journalFootprint, journalTailLag, journalThroughput, journalWarmUp, openBenchWriter, type BenchWriter } from './sections/journal.ts';
 import { EtcdBench } from './sections/etcd.ts';
 import { measureFailover } from './sections/failover.ts';
 import { buildReport, formatReport, type BenchResults } from './report.ts';
@@ -106,6 +106,8 @@ const settings: BenchSettings = {
   quick,
   editBytes: 1024,
   warmupMs: quick ? 300 : 2_000,
+  journalWarmupMsMax: quick ? 300 : 90_000,
+  etcdWarmupMs: quick ? 300 : 10_000,
   measureMs,
   latencyRounds: quick ? 2 : 10,
   latencyRoundMs: quick ? 250 : 1_000,
@@ -141,6 +143,8 @@ const startS = quick ? 8 : 10;
 const plan: { name: string; estimateSeconds: number }[] = [];
 if (runs('disk')) plan.push({ name: 'disk', estimateSeconds: settings.diskFsyncMs / 1000 + (quick ? 1 : 5) });
 if (needsJournal) plan.push({ name: 'journal: start 3 JournalNodes', estimateSeconds: startS });
+const needsBenchWriter = runs('throughput') || runs('latency') || runs('tail') || runs('footprint');
+if (needsBenchWriter) plan.push({ name: 'journal: warm-up until every JournalNode reuses a WAL file', estimateSeconds: quick ? settings.journalWarmupMsMax / 1000 : 20 });
 if (runs('throughput')) for (const b of journalBatchSizes) plan.push({ name: `journal: throughput, batches of ${b}`, estimateSeconds: measureS });
 if (runs('latency')) {
   plan.push({ name: 'etcd: start 3 members', estimateSeconds: 3 });
@@ -152,6 +156,7 @@ if (runs('failover')) plan.push({ name: 'failover: embedded election', estimateS
 if (needsEtcd && !runs('latency')) plan.push({ name: 'etcd: start 3 members', estimateSeconds: 3 });
 if (runs('failover')) plan.push({ name: 'failover: etcd election', estimateSeconds: 8 + settings.failoverRounds * 4 });
 if (runs('throughput')) {
+  plan.push({ name: 'etcd: warm-up', estimateSeconds: settings.etcdWarmupMs / 1000 });
   plan.push({ name: 'etcd: throughput, one put per edit', estimateSeconds: measureS });
   plan.push({ name: 'etcd: throughput, transactions of 100 puts', estimateSeconds: measureS });
 }
@@ -174,7 +179,14 @@ try {
     progress.start('journal: start 3 JournalNodes');
     journal = await startBenchJournalCluster(join(baseDir, 'journal'), { cpuProfileDir: values['cpu-prof'] });
     let bench: BenchWriter | undefined;
-    if (runs('throughput') || runs('latency') || runs('tail') || runs('footprint')) bench = await openBenchWriter(journal, settings.editBytes, settings.segmentEdits);
+    if (needsBenchWriter) {
+      bench = await openBenchWriter(journal, settings.editBytes, settings.segmentEdits);
+      progress.start('journal: warm-up until every JournalNode reuses a WAL file');
+      results.journal.warmUp = await journalWarmUp(bench, journal, settings);
+      if (!results.journal.warmUp.steady && !quick) {
+        process.stderr.write(`bench: after ${settings.journalWarmupMsMax / 1000} s of warm-up some JournalNode has not reused a WAL file yet; measuring anyway\n`);
+      }
+    }
     if (runs('throughput')) {
       results.journal.throughput = {};
       for (const b of journalBatchSizes) {
@@ -230,6 +242,8 @@ try {
     journal = undefined;
     if (runs('throughput')) {
       etcdClient ??= await EtcdBench.connect(etcd, settings);
+      progress.start('etcd: warm-up');
+      results.etcd.warmUp = await etcdClient.warmUp();
       progress.start('etcd: throughput, one put per edit');
       const puts = await etcdClient.puts();
       progress.start('etcd: throughput, transactions of 100 puts');

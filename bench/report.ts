@@ -8,12 +8,14 @@ import type { BenchSettings } from './lib/settings.ts';
 import type { DiskResult } from './sections/disk.ts';
 import type { EtcdThroughput } from './sections/etcd.ts';
 import type { FailoverResult } from './sections/failover.ts';
-import type { FootprintResult, JournalThroughput, TailLagResult } from './sections/journal.ts';
+import type { FootprintResult, JournalThroughput, JournalWarmUp, TailLagResult } from './sections/journal.ts';
 
 /** Everything measured in one run; sections not run are absent. */
 export interface BenchResults {
   disk?: DiskResult;
   journal: {
+    /** Before its first row (sections/journal.ts journalWarmUp). */
+    warmUp?: JournalWarmUp;
     throughput?: Record<string, JournalThroughput>;
     latency?: LatencySummary;
     tailLag?: TailLagResult;
@@ -21,6 +23,8 @@ export interface BenchResults {
     failover?: FailoverResult;
   };
   etcd: {
+    /** Before its throughput rows (sections/etcd.ts). */
+    warmUp?: { seconds: number; edits: number };
     throughput?: { puts: EtcdThroughput; txn100: EtcdThroughput };
     latency?: LatencySummary;
     failover?: FailoverResult;
@@ -116,6 +120,8 @@ export function buildReport(input: { settings: BenchSettings; machine: MachineIn
     settings: {
       editBytes: settings.editBytes,
       warmupMs: settings.warmupMs,
+      etcdWarmupMs: settings.etcdWarmupMs,
+      journalWarmupMsMax: settings.journalWarmupMsMax,
       measureMs: settings.measureMs,
       journalInflightWritesBatch1: settings.journalInflightWrites[1] ?? 0,
       journalInflightWritesBatch100: settings.journalInflightWrites[100] ?? 0,
@@ -189,6 +195,15 @@ export function formatReport(report: BenchReport): string {
     if (ratios['bestThroughputShareOfDiskBandwidth'] !== undefined) {
       lines.push(`  journal's best, in bytes reaching storage, is ${(ratios['bestThroughputShareOfDiskBandwidth'] * 100).toFixed(0)}% of the disk's sequential bandwidth`);
     }
+    const jw = results.journal.warmUp;
+    if (jw !== undefined) {
+      lines.push(
+        `  before its first row the journal warmed up for ${jw.seconds.toFixed(1)} s (${integer(jw.edits)} edits in batches of 100), ` +
+          (jw.steady ? 'until every JournalNode had reused a WAL file (snapshot, compaction, reuse)' : 'and stopped before every JournalNode had reused a WAL file: its first row may be a cold one'),
+      );
+    }
+    const ew = results.etcd.warmUp;
+    if (ew !== undefined) lines.push(`  before its first row etcd warmed up for ${ew.seconds.toFixed(1)} s (${integer(ew.edits)} edits in transactions of 100)`);
   }
   const jl = results.journal.latency;
   const el = results.etcd.latency;

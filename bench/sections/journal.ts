@@ -89,6 +89,49 @@ export async function openBenchWriter(cluster: BenchJournalCluster, editBytes: n
 /** A throughput run with its costs per edit. */
 export interface JournalThroughput extends ThroughputResult, CostPerEdit {}
 
+/** What the warm-up before the first measured journal row did. */
+export interface JournalWarmUp {
+  readonly seconds: number;
+  readonly edits: number;
+  /**
+   * Every JournalNode had started a WAL segment in a recycled file (`raft_wal_segments_reused_total`
+   * above 0 in its /metrics): its storage had gone once through its cycle (a snapshot, the WAL
+   * compacted behind it, a compacted file reused), the state every later row runs in.
+   */
+  readonly steady: boolean;
+}
+
+/** The warm-up writes in passes of this long, ms, and reads the JournalNodes' /metrics between them. */
+const warmUpPassMs = 1_000;
+
+/**
+ * Write batches of 100 edits (as the batches-of-100 row does) until every JournalNode has reused
+ * a WAL file, or for at most `settings.journalWarmupMsMax` (90 s; 0.3 s in a quick run).
+ * Without it the first row measured a cold cluster: a fresh WAL appends to new files (an
+ * fdatasync then also commits the file system's journal: raft/storage/wal.ts) until the first
+ * snapshot lets it reuse compacted ones, and that row then ran 20-40% below the same row taken
+ * after the others (measured before this warm-up existed: batches of 1 at 32,000-38,000 edits/s
+ * first, 52,000-56,000 after a 12 s run of them).
+ */
+export async function journalWarmUp(bench: BenchWriter, cluster: BenchJournalCluster, settings: BenchSettings): Promise<JournalWarmUp> {
+  const startedMs = performance.now();
+  const txBefore = bench.writer.nextTxId;
+  const records = bench.records(100);
+  const limitMs = settings.journalWarmupMsMax;
+  let steady = false;
+  while (!steady && performance.now() - startedMs < limitMs) {
+    await runWindowed(() => bench.write(records), {
+      editsPerOperation: 100,
+      inflightOperations: settings.journalInflightWrites[100] ?? 64,
+      warmupMs: 0,
+      durationMs: Math.min(warmUpPassMs, limitMs),
+    });
+    const reused = await Promise.all(cluster.cluster.httpAddresses.map((address) => metricValue(address, 'raft_wal_segments_reused_total')));
+    steady = reused.every((count) => count > 0);
+  }
+  return { seconds: (performance.now() - startedMs) / 1000, edits: bench.writer.nextTxId - txBefore, steady };
+}
+
 /** Pipelined writes of `batchEdits` edits each. */
 export async function journalThroughput(bench: BenchWriter, cluster: BenchJournalCluster, settings: BenchSettings, batchEdits: number): Promise<JournalThroughput> {
   const { writer } = bench;
@@ -236,13 +279,30 @@ const mib = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
 /** Bytes of /metrics read at most (the JournalNode's page is a few KiB). */
 const METRICS_BYTES_MAX = 1024 * 1024;
 
-/** Full collections a JournalNode made so far (prom-client's nodejs_gc_duration_seconds, kind major). */
-async function majorGcCount(httpAddress: string): Promise<number> {
+/**
+ * The value of `sample` (a metric's name with its labels, exactly as printed) in a Prometheus text
+ * page; 0 when absent (a counter not yet created). Throws on a value that is not a number.
+ */
+export function metricSampleValue(page: string, sample: string): number {
+  const prefix = `${sample} `;
+  const line = page.split('\n').find((l) => l.startsWith(prefix));
+  if (line === undefined) return 0;
+  const value = Number(line.slice(prefix.length).trim().split(' ')[0]);
+  if (!Number.isFinite(value)) throw new Error(`bench: metric ${sample}: not a number in "${line}"`);
+  return value;
+}
+
+/** The value of `sample` in a JournalNode's /metrics (see {@link metricSampleValue}). */
+async function metricValue(httpAddress: string, sample: string): Promise<number> {
   const response = await fetch(`http://${httpAddress}/metrics`);
   const text = await response.text();
   if (!response.ok || text.length > METRICS_BYTES_MAX) throw new Error(`bench: /metrics of ${httpAddress} answered ${response.status} (${text.length} bytes)`);
-  const count = /^nodejs_gc_duration_seconds_count\{kind="major"\} (\d+)/m.exec(text);
-  return count === null ? 0 : Number(count[1]);
+  return metricSampleValue(text, sample);
+}
+
+/** Full collections a JournalNode made so far (prom-client's nodejs_gc_duration_seconds, kind major). */
+function majorGcCount(httpAddress: string): Promise<number> {
+  return metricValue(httpAddress, 'nodejs_gc_duration_seconds_count{kind="major"}');
 }
 
 function maxRss(readings: readonly ProcessReading[]): number {

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { etcdAvailability } from '../support/etcd.ts';
 import { projectRoot } from '../support/cluster.ts';
 import { HEAP_GROWING_PERCENT, onGlibc } from '../../journalnode/gc-tuning.ts';
+import { metricSampleValue } from '../../bench/sections/journal.ts';
 
 /** The quick run's budget, ms (it takes well under a minute on a quiet machine). */
 const quickRunTimeoutMs = 110_000;
@@ -71,6 +72,8 @@ test('bench - a quick run reports every figure as one JSON object on its last li
   const figures = [
     'results.disk.fsyncsPerSecond',
     'results.disk.sequentialWriteMBps',
+    'results.journal.warmUp.edits',
+    'results.etcd.warmUp.edits',
     'results.journal.throughput.batch1.editsPerSecond',
     'results.journal.throughput.batch100.editsPerSecond',
     'results.journal.throughput.batch1000.editsPerSecond',
@@ -97,6 +100,8 @@ test('bench - a quick run reports every figure as one JSON object on its last li
   for (const path of figures) t.is(typeof at(report, path), 'number', `${path} is missing`);
   const busy = at(report, 'results.journal.throughput.batch1000.machineBusyPercent') as number;
   t.true(busy > 0 && busy <= 100, `machine busy ${busy}%`);
+  // A quick run warms up for one short pass: whether every node reused a WAL file is reported either way.
+  t.is(typeof at(report, 'results.journal.warmUp.steady'), 'boolean');
   // The latency run's sides took turns: one journal/etcd p50 ratio per round (2 in a quick run).
   const rounds = at(report, 'results.latencyRoundP50Ratios');
   t.true(Array.isArray(rounds) && rounds.length === 2 && rounds.every((r) => typeof r === 'number' && r > 0), `latency rounds ${JSON.stringify(rounds)}`);
@@ -121,4 +126,20 @@ test('bench - a quick run reports every figure as one JSON object on its last li
   // Counts may be 0 (a short quick run may see no full collection); every other figure is positive.
   for (const [path, value] of measured) t.true(Number.isFinite(value) && (path.endsWith('majorGcPerMinute') ? value >= 0 : value > 0), `${path} = ${value}`);
   t.is(typeof at(report, 'results.journal.footprint.nodes.0.majorGcPerMinute'), 'number');
+});
+
+test('bench - metricSampleValue reads the one sample named, labels included, and 0 for one not yet created', (t) => {
+  const page = [
+    '# HELP raft_wal_segments_reused_total Segments started in a reused file',
+    '# TYPE raft_wal_segments_reused_total counter',
+    'raft_wal_segments_reused_total_extra 9',
+    'raft_wal_segments_reused_total 3',
+    'nodejs_gc_duration_seconds_count{kind="minor"} 40',
+    'nodejs_gc_duration_seconds_count{kind="major"} 7',
+    'broken_total abc',
+  ].join('\n');
+  t.is(metricSampleValue(page, 'raft_wal_segments_reused_total'), 3);
+  t.is(metricSampleValue(page, 'nodejs_gc_duration_seconds_count{kind="major"}'), 7);
+  t.is(metricSampleValue(page, 'raft_wal_segments_created_total'), 0);
+  t.throws(() => metricSampleValue(page, 'broken_total'), { message: /not a number/ });
 });
