@@ -107,7 +107,6 @@ const settings: BenchSettings = {
   editBytes: 1024,
   warmupMs: quick ? 300 : 2_000,
   journalWarmupMsMax: quick ? 300 : 90_000,
-  etcdWarmupMs: quick ? 300 : 10_000,
   measureMs,
   latencyRounds: quick ? 2 : 10,
   latencyRoundMs: quick ? 250 : 1_000,
@@ -156,7 +155,6 @@ if (runs('failover')) plan.push({ name: 'failover: embedded election', estimateS
 if (needsEtcd && !runs('latency')) plan.push({ name: 'etcd: start 3 members', estimateSeconds: 3 });
 if (runs('failover')) plan.push({ name: 'failover: etcd election', estimateSeconds: 8 + settings.failoverRounds * 4 });
 if (runs('throughput')) {
-  plan.push({ name: 'etcd: warm-up', estimateSeconds: settings.etcdWarmupMs / 1000 });
   plan.push({ name: 'etcd: throughput, one put per edit', estimateSeconds: measureS });
   plan.push({ name: 'etcd: throughput, transactions of 100 puts', estimateSeconds: measureS });
 }
@@ -242,8 +240,6 @@ try {
     journal = undefined;
     if (runs('throughput')) {
       etcdClient ??= await EtcdBench.connect(etcd, settings);
-      progress.start('etcd: warm-up');
-      results.etcd.warmUp = await etcdClient.warmUp();
       progress.start('etcd: throughput, one put per edit');
       const puts = await etcdClient.puts();
       progress.start('etcd: throughput, transactions of 100 puts');

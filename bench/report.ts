@@ -23,8 +23,6 @@ export interface BenchResults {
     failover?: FailoverResult;
   };
   etcd: {
-    /** Before its throughput rows (sections/etcd.ts). */
-    warmUp?: { seconds: number; edits: number };
     throughput?: { puts: EtcdThroughput; txn100: EtcdThroughput };
     latency?: LatencySummary;
     failover?: FailoverResult;
@@ -120,7 +118,6 @@ export function buildReport(input: { settings: BenchSettings; machine: MachineIn
     settings: {
       editBytes: settings.editBytes,
       warmupMs: settings.warmupMs,
-      etcdWarmupMs: settings.etcdWarmupMs,
       journalWarmupMsMax: settings.journalWarmupMsMax,
       measureMs: settings.measureMs,
       journalInflightWritesBatch1: settings.journalInflightWrites[1] ?? 0,
@@ -202,8 +199,6 @@ export function formatReport(report: BenchReport): string {
           (jw.steady ? 'until every JournalNode had reused a WAL file (snapshot, compaction, reuse)' : 'and stopped before every JournalNode had reused a WAL file: its first row may be a cold one'),
       );
     }
-    const ew = results.etcd.warmUp;
-    if (ew !== undefined) lines.push(`  before its first row etcd warmed up for ${ew.seconds.toFixed(1)} s (${integer(ew.edits)} edits in transactions of 100)`);
   }
   const jl = results.journal.latency;
   const el = results.etcd.latency;

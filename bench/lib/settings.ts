@@ -7,8 +7,6 @@ export interface BenchSettings {
   readonly warmupMs: number;
   /** The journal's warm-up before its first row stops waiting for every JournalNode to reuse a WAL file after this long. */
   readonly journalWarmupMsMax: number;
-  /** etcd's warm-up (100-put transactions) before its throughput rows. */
-  readonly etcdWarmupMs: number;
   /** Each measured window (throughput, latency). */
   readonly measureMs: number;
   /** Latency: rounds in which the journal and etcd take turns, and each one's time per round. */

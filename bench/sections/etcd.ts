@@ -69,30 +69,16 @@ export class EtcdBench {
 
   /** Transactions of `etcdPutsPerTransaction` puts, `etcdInflightTransactions` in flight. */
   transactions(): Promise<EtcdThroughput> {
-    return this.withDiskBytes(() => this.runTransactions(this.settings.warmupMs, this.settings.measureMs));
-  }
-
-  /**
-   * Before the first row, as the journal's side has its own: `etcdWarmupMs` of 100-put
-   * transactions (etcd has no storage cycle to wait for: its WAL files are preallocated as
-   * they are cut, and its key space is bounded by `keySpaceKeys`).
-   */
-  async warmUp(): Promise<{ seconds: number; edits: number }> {
-    const startedMs = performance.now();
-    const before = this.sequence;
-    await this.runTransactions(0, this.settings.etcdWarmupMs);
-    return { seconds: (performance.now() - startedMs) / 1000, edits: this.sequence - before };
-  }
-
-  private runTransactions(warmupMs: number, durationMs: number): Promise<ThroughputResult> {
     const size = this.settings.etcdPutsPerTransaction;
-    return runWindowed(
-      () => {
-        const success = [];
-        for (let i = 0; i < size; i++) success.push({ request_put: { key: this.nextKey(), value: this.value } });
-        return this.client.kv.txn({ success });
-      },
-      { editsPerOperation: size, inflightOperations: this.settings.etcdInflightTransactions, warmupMs, durationMs },
+    return this.withDiskBytes(() =>
+      runWindowed(
+        () => {
+          const success = [];
+          for (let i = 0; i < size; i++) success.push({ request_put: { key: this.nextKey(), value: this.value } });
+          return this.client.kv.txn({ success });
+        },
+        { editsPerOperation: size, inflightOperations: this.settings.etcdInflightTransactions, warmupMs: this.settings.warmupMs, durationMs: this.settings.measureMs },
+      ),
     );
   }
 

@@ -73,7 +73,6 @@ test('bench - a quick run reports every figure as one JSON object on its last li
     'results.disk.fsyncsPerSecond',
     'results.disk.sequentialWriteMBps',
     'results.journal.warmUp.edits',
-    'results.etcd.warmUp.edits',
     'results.journal.throughput.batch1.editsPerSecond',
     'results.journal.throughput.batch100.editsPerSecond',
     'results.journal.throughput.batch1000.editsPerSecond',
