@@ -143,7 +143,7 @@ const plan: { name: string; estimateSeconds: number }[] = [];
 if (runs('disk')) plan.push({ name: 'disk', estimateSeconds: settings.diskFsyncMs / 1000 + (quick ? 1 : 5) });
 if (needsJournal) plan.push({ name: 'journal: start 3 JournalNodes', estimateSeconds: startS });
 const needsBenchWriter = runs('throughput') || runs('latency') || runs('tail') || runs('footprint');
-if (needsBenchWriter) plan.push({ name: 'journal: warm-up until every JournalNode reuses a WAL file', estimateSeconds: quick ? settings.journalWarmupMsMax / 1000 : 20 });
+if (needsBenchWriter) plan.push({ name: 'journal: warm-up until every JournalNode reuses a WAL file', estimateSeconds: quick ? settings.journalWarmupMsMax / 1000 : 10 });
 if (runs('throughput')) for (const b of journalBatchSizes) plan.push({ name: `journal: throughput, batches of ${b}`, estimateSeconds: measureS });
 if (runs('latency')) {
   plan.push({ name: 'etcd: start 3 members', estimateSeconds: 3 });
