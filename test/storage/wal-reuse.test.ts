@@ -20,6 +20,8 @@ import {
   WAL_RECYCLE_FILES_MAX,
 } from '../../raft/storage/index.ts';
 import { walRecycleFilesFor } from '../../raft/node.ts';
+import { nodeFileSystem, type FileSystem } from '../../raft/storage/fs.ts';
+import { PAGE_BYTES } from '../../raft/storage/page-cache.ts';
 import { entries, entry, faultyDir, plain, tempDir } from './support.ts';
 
 async function names(dir: string): Promise<{ segments: string[]; free: string[] }> {
@@ -111,6 +113,55 @@ test('wal reuse - a power cut while segments roll into free files keeps every ac
   t.deepEqual(plain(kept.slice(0, expected.length)), plain(expected));
   t.true(kept.length === expected.length || (kept.length === expected.length + 1 && kept.at(-1)!.index === 71));
   await reopened.wal.close();
+});
+
+test('wal reuse - a write over a reused file ends on a page boundary, zeros after its records (no read of a partial page)', async (t) => {
+  const dir = await tempDir(t);
+  // Every writev on a file opened for writing over it (a reused one): its path, position and length.
+  const writes: { path: string; position: number; bytes: number }[] = [];
+  const fs: FileSystem = {
+    ...nodeFileSystem,
+    async open(path, flags) {
+      const handle = await nodeFileSystem.open(path, flags);
+      if (flags !== 'r+') return handle;
+      return new Proxy(handle, {
+        get(target, key, receiver) {
+          if (key !== 'writev') return Reflect.get(target, key, receiver) as unknown;
+          return async (buffers: readonly Uint8Array[], position: number) => {
+            writes.push({ path: target.path, position, bytes: buffers.reduce((sum, b) => sum + b.byteLength, 0) });
+            await target.writev(buffers, position);
+          };
+        },
+      });
+    },
+  };
+  const { wal } = await openWal(dir, { fs, segmentBytesMax: 64 * 1024, recycleFilesMax: 2 });
+  for (let i = 1; i <= 40; i++) await wal.append([entry(i, 1, 3000)]);
+  await wal.compact(39);
+  t.true((await names(dir)).free.length > 0);
+  t.is(writes.length, 0, 'nothing written over a file yet');
+  // Records of odd sizes: without padding almost every write would end inside a page.
+  for (let i = 41; i <= 60; i++) await wal.append([entry(i, 2, 100 + 37 * i)]);
+  t.true(wal.stats.segmentsReused >= 1, `${wal.stats.segmentsReused} segments reused`);
+  const over = writes;
+  t.true(over.length >= 5, `${over.length} writes over reused files`);
+  for (const w of over) t.is((w.position + w.bytes) % PAGE_BYTES, 0, `a write at ${w.position} of ${w.bytes} bytes in ${w.path}`);
+  // The bytes between the last record and the page's end are zeros.
+  const current = (await names(dir)).segments.at(-1)!;
+  t.is(join(dir, current), over.at(-1)!.path, 'the last segment is a reused file');
+  const buf = await readFile(join(dir, current));
+  const sequence = Number(/^wal-(\d{16})/.exec(current)![1]);
+  const scan = scanSegment(buf, walRecordSalt(sequence));
+  t.not(scan.bad, null, 'the records end before the file does');
+  const pageEnd = scan.validBytes + ((PAGE_BYTES - (scan.validBytes % PAGE_BYTES)) % PAGE_BYTES);
+  t.true(buf.subarray(scan.validBytes, pageEnd).every((b) => b === 0));
+  // Abandoned there (a kill), it reopens with exactly its entries.
+  const reopened = await openWal(dir, { segmentBytesMax: 64 * 1024 });
+  t.deepEqual(reopened.entries.map((e) => e.index).filter((i) => i >= 41), Array.from({ length: 20 }, (_, k) => 41 + k));
+  t.deepEqual(plain(reopened.entries.filter((e) => e.index === 57)), plain([entry(57, 2, 100 + 37 * 57)]));
+  t.not(reopened.repair, null, 'the zeros and the old bytes after them are dropped as a tail');
+  await reopened.wal.close();
+  await wal.close();
 });
 
 test('wal reuse - a segment of the first format (unsalted .log) is read, and reused once compacted', async (t) => {
