@@ -72,6 +72,11 @@ export function alignDownToPage(offset: number): number {
   return offset - (offset % PAGE_BYTES);
 }
 
+/** `offset` rounded up to a page boundary. */
+export function alignUpToPage(offset: number): number {
+  return alignDownToPage(offset + PAGE_BYTES - 1);
+}
+
 function checkRange(what: string, fd: number, offset: number, length: number): void {
   if (!Number.isSafeInteger(fd) || fd < 0 || !Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length <= 0) {
     throw new RangeError(`${what}: bad fd ${fd}, offset ${offset} or length ${length}`);

@@ -56,7 +56,7 @@ import { join } from 'node:path';
 import type { Entry } from '../core/types.ts';
 import { FatalStorageError, WalClosedError, WalCorruptError } from './errors.ts';
 import { ensureDirectory, nodeFileSystem, type FileHandle, type FileSystem } from './fs.ts';
-import { alignDownToPage, PAGE_BYTES, PAGE_CACHE_DROP_BYTES_MIN } from './page-cache.ts';
+import { alignDownToPage, alignUpToPage, PAGE_BYTES, PAGE_CACHE_DROP_BYTES_MIN } from './page-cache.ts';
 import { crc32c } from '@node-rs/crc32';
 import { crc32cCombine, crc32cCombineShifted, crc32cShift, entryDataCrc32c } from '../crc32c.ts';
 import {
@@ -555,13 +555,9 @@ class SegmentedWal implements Wal {
     current.lowestIndex = Math.min(current.lowestIndex, lowest);
     this.writingLowest = Number.MAX_SAFE_INTEGER;
     if (current.longerThanRecords) {
-      // Over a reused file, write whole pages: zeros from the records' end to the page's end.
-      // A write that covers a page only in part makes the kernel read the rest of it from the
-      // disk first when it is not cached (and a reused file's pages were dropped in its
-      // previous life): a synchronous read for every batch. The zeros read as a torn tail, as
-      // the previous life's records there did; the next batch overwrites them from the
-      // records' end, in a page now cached.
-      const pad = (PAGE_BYTES - ((current.bytes + bytes) % PAGE_BYTES)) % PAGE_BYTES;
+      // Over a reused file, whole pages only (see the module comment): zeros up to the page's end.
+      const end = current.bytes + bytes;
+      const pad = alignUpToPage(end) - end;
       if (pad > 0) buffers.push(ZERO_PAGE.subarray(0, pad));
     }
     await handle.writev(buffers, current.bytes);
