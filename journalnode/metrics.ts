@@ -133,9 +133,18 @@ export class JournalNodeMetrics {
     totalCounter('raft_wal_segments_reused_total', 'Raft WAL files started over a compacted file (overwritten, no file-system metadata per fsync)', walTotal('segmentsReused'));
     totalCounter('raft_wal_batches_total', 'Batches (writes) of the Raft WAL', walTotal('batches'));
     totalCounter('raft_wal_appends_total', 'Append calls of the Raft WAL', walTotal('appends'));
+    totalCounter('raft_wal_entries_read_back_total', 'Entries read back from the Raft WAL (evicted from memory, then needed: a follower behind)', walTotal('entriesReadBack'));
     totalCounter('qjournal_page_cache_dropped_bytes_total', 'Synced bytes of WAL and segment files given back to the kernel (posix_fadvise DONTNEED)', () => pageCacheDropStats.bytes);
     totalCounter('qjournal_page_cache_drop_failures_total', 'posix_fadvise calls that returned an error (advice only: no data is affected)', () => pageCacheDropStats.failures);
     totalCounter('qjournal_page_cache_drops_skipped_total', 'Page-cache drops not made because too many were in flight (the pages stay cached)', () => pageCacheDropStats.skipped);
+    new Gauge({
+      name: 'raft_log_held_bytes',
+      help: 'Bytes of Raft entry data held in memory (applied entries are evicted and read back from the WAL when a follower needs them)',
+      registers,
+      collect() {
+        this.set(node.status().logHeldBytes);
+      },
+    });
     new Gauge({
       name: 'qjournal_segments',
       help: 'Segment files per journal (finalized and in progress)',

@@ -76,6 +76,9 @@ export function walRecycleFilesFor(snapshotBytes: number, walSegmentBytes = WAL_
   return Math.max(1, Math.min(WAL_RECYCLE_FILES_MAX, Math.ceil(snapshotBytes / walSegmentBytes)));
 }
 
+/** Default `laggingFollowerCacheBytes`: 64 MiB. */
+export const DEFAULT_LAGGING_FOLLOWER_CACHE_BYTES = 64 * 1024 * 1024;
+
 /** Default `snapshotKeepBytes`: 64 MiB of entries kept below a snapshot. */
 export const DEFAULT_SNAPSHOT_KEEP_BYTES = 64 * 1024 * 1024;
 
@@ -110,6 +113,13 @@ export interface RaftNodeOptions {
   readonly snapshotKeepBytes?: number;
   /** Size of a WAL file (default 64 MiB, `WAL_SEGMENT_BYTES_DEFAULT`). */
   readonly walSegmentBytes?: number;
+  /**
+   * Bytes of applied entries a leader keeps in memory for followers that do not hold them yet
+   * (default {@link DEFAULT_LAGGING_FOLLOWER_CACHE_BYTES}); past that, and on a follower at
+   * once, applied entries are evicted from memory and read back from the WAL when needed (see
+   * `evictEntries`).
+   */
+  readonly laggingFollowerCacheBytes?: number | undefined;
   /** Largest raft message (gRPC limit both ways). */
   readonly messageBytesMax?: number;
   /** Proposals are refused once this many bytes are proposed but not yet committed. */
@@ -137,6 +147,8 @@ export interface RaftNodeStatus extends Status {
   readonly walStats: Readonly<Record<string, number>>;
   /** Read index requests handed to the core again because no answer came (see READ_INDEX_RETRY_TICKS). */
   readonly readIndexRetries: number;
+  /** Bytes of entry data the log holds in memory (the rest was evicted: `evictEntries`). */
+  readonly logHeldBytes: number;
 }
 
 /** Events: 'role' (role, leader), 'applied' (index), 'fatal' (error). */
@@ -235,6 +247,8 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
 
   private confState!: ConfState;
   private applied = 0;
+  /** Entries up to here had their data evicted from memory (evictEntries). */
+  private evictedIndex = 0;
   private snapshotIndex = 0;
   /** Index of the last snapshot captured (it may still be completing) or installed. */
   private capturedIndex = 0;
@@ -307,6 +321,8 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       log: (msg, fields) => this.log?.warn(fields ?? {}, msg),
     });
     this.wal = opened.wal;
+    const wal = opened.wal;
+    this.storage.setEntryReader((lo, hi) => wal.readEntries(lo, hi));
     if (opened.repair) this.log?.warn({ repair: opened.repair }, 'wal: truncated a torn tail');
     const entries = keepAfterSnapshot(opened.entries, snapshotMeta);
     if (entries.length > 0) this.storage.append(entries);
@@ -570,6 +586,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       snapshotIndex: this.snapshotIndex,
       walStats: { ...this.wal.stats },
       readIndexRetries: this.readIndexRetries,
+      logHeldBytes: this.storage.heldBytes,
     };
   }
 
@@ -791,6 +808,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   private setApplied(index: number): void {
     if (index < this.applied) throw new Error(`applied index going backwards: ${index} < ${this.applied}`);
     this.applied = index;
+    this.evictEntries();
     if (this.appliedWaiters.length > 0) {
       const still: AppliedWaiter[] = [];
       for (const w of this.appliedWaiters) {
@@ -920,6 +938,29 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   }
 
   /**
+   * Drop the data of entries this node no longer needs from memory (MemoryStorage `evict`; the
+   * storage reads them back from the WAL when asked for them). Applied entries go, except on a
+   * leader those some follower does not hold yet, while they take at most
+   * `laggingFollowerCacheBytes`: a follower that keeps up is then sent entries from memory, one
+   * that fell further behind from the WAL.
+   *
+   * Why: otherwise every entry stays in memory until a snapshot compacts the log (512 MiB by
+   * default), and V8 starts a full collection each time about 64 MiB more of such buffers is
+   * alive: at 100 MB/s of edits, two per second on every node, each marking the whole heap.
+   */
+  private evictEntries(): void {
+    let through = this.applied;
+    const lowestMatch = this.raw.lowestFollowerMatch();
+    if (lowestMatch < through && this.storage.heldBytes <= (this.options.laggingFollowerCacheBytes ?? DEFAULT_LAGGING_FOLLOWER_CACHE_BYTES)) {
+      through = lowestMatch;
+    }
+    if (through > this.evictedIndex) {
+      this.storage.evict(through);
+      this.evictedIndex = through;
+    }
+  }
+
+  /**
    * The index to compact the log to after a snapshot at `index`: keep `snapshotKeepEntries`
    * entries below it for slow followers, fewer when they hold more than `snapshotKeepBytes`.
    */
@@ -928,14 +969,13 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     const keepBytesMax = this.options.snapshotKeepBytes ?? DEFAULT_SNAPSHOT_KEEP_BYTES;
     const first = Math.max(this.storage.firstIndex(), index - keepEntries + 1);
     if (first > index) return index - keepEntries;
-    const kept = this.storage.entries(first, index + 1, Number.MAX_SAFE_INTEGER);
     let bytes = 0;
-    let i = kept.length;
-    while (i > 0 && bytes + kept[i - 1]!.data.length <= keepBytesMax) {
-      bytes += kept[i - 1]!.data.length;
+    let i = index;
+    while (i >= first && bytes + this.storage.entryBytes(i) <= keepBytesMax) {
+      bytes += this.storage.entryBytes(i);
       i -= 1;
     }
-    return first - 1 + i;
+    return i;
   }
 
   private async readPeersFile(info: SnapshotInfo): Promise<Uint8Array> {

@@ -10,6 +10,7 @@ export * from './types.ts';
 export type { RawNodeApi } from './api.ts';
 export { RawNode } from './raw-node.ts';
 export { MemoryStorage, SnapshotOutOfDateError, bootstrapSnapshot } from './memory-storage.ts';
+export type { EntryReader } from './memory-storage.ts';
 export { encodeConfChange, decodeConfChange, ConfChangeDecodeError } from './conf-change-codec.ts';
 export { RaftInvariantError, RaftConfigError } from './assert.ts';
 export { ConfChangeError } from './confchange.ts';

@@ -4,6 +4,14 @@
  * `append` and `setHardState` in that order, then `advance`.
  *
  * Layout: `#entries[0]` is a dummy entry at the snapshot's (index, term); real entries follow.
+ *
+ * Eviction (optional): a runtime whose entries are durable elsewhere (its WAL) may drop the data
+ * of entries it no longer needs in memory (`evict`) and hand in an {@link EntryReader} that reads
+ * them back; `entries` then reads evicted runs through it, and every other call works from what
+ * is kept of each entry (index, term, type, data length). The runtime (raft/node.ts) evicts what
+ * it has applied and its followers hold: the data would otherwise stay in memory until a
+ * snapshot compacts the log (hundreds of megabytes), and the garbage collector of a Node.js
+ * process starts a full collection each time 64 MiB more of such buffers is alive.
  */
 import { assert } from './assert.ts';
 import { assertContiguous, limitBytes } from './log.ts';
@@ -32,6 +40,29 @@ export class SnapshotOutOfDateError extends Error {
 
 const EMPTY_HARD_STATE: HardState = { term: 0, vote: '', commit: 0 };
 
+/**
+ * Reads entries `[lo, hi)` back, with their data, from where the runtime made them durable.
+ * Throws if it cannot (the caller treats that as a storage failure).
+ */
+export type EntryReader = (lo: number, hi: number) => Entry[];
+
+/** What is kept of an entry whose data was evicted. */
+interface EvictedEntry extends Entry {
+  readonly evictedBytes: number;
+}
+
+/** The data of every evicted entry (compared by identity; no real entry holds it). */
+const EVICTED_DATA = new Uint8Array(0);
+
+function isEvicted(e: Entry): e is EvictedEntry {
+  return e.data === EVICTED_DATA;
+}
+
+/** Data bytes of an entry, held or evicted. */
+function storedBytes(e: Entry): number {
+  return isEvicted(e) ? e.evictedBytes : e.data.length;
+}
+
 /** The snapshot every initial member of a new group starts from: index 1, term 1, `confState`. */
 export function bootstrapSnapshot(confState: ConfState, data: Uint8Array = EMPTY_BYTES): Snapshot {
   return { meta: { index: 1, term: 1, confState }, data };
@@ -43,6 +74,11 @@ export class MemoryStorage implements Storage {
   #snapshot: Snapshot = { meta: { index: 0, term: 0, confState: EMPTY_CONF_STATE }, data: EMPTY_BYTES };
   #entries: Entry[] = [{ index: 0, term: 0, type: 'normal', data: EMPTY_BYTES }];
   #confState: ConfState = EMPTY_CONF_STATE;
+  #reader: EntryReader | null = null;
+  /** No entry above this index is evicted. */
+  #evictedThrough = 0;
+  /** Data bytes held in memory by the entries (evicted ones excluded). */
+  #heldBytes = 0;
 
   /**
    * A storage for a new member of a new group: holds {@link bootstrapSnapshot}(`confState`) and
@@ -102,7 +138,76 @@ export class MemoryStorage implements Storage {
     if (lo <= offset) throw new StorageCompactedError(lo);
     if (hi > this.lastIndex() + 1) throw new StorageUnavailableError(hi - 1);
     assert(lo < hi, () => `memory storage: entries(${lo}, ${hi})`);
-    return limitBytes(this.#entries.slice(lo - offset, hi - offset), bytesMax);
+    const slice = this.#entries.slice(lo - offset, hi - offset);
+    if (lo > this.#evictedThrough) return limitBytes(slice, bytesMax);
+    let total = 0;
+    let count = slice.length;
+    for (let i = 0; i < slice.length; i++) {
+      total += storedBytes(slice[i]!);
+      if (total > bytesMax && i > 0) {
+        count = i;
+        break;
+      }
+    }
+    const out = count < slice.length ? slice.slice(0, count) : slice;
+    for (let i = 0; i < out.length; ) {
+      if (!isEvicted(out[i]!)) {
+        i++;
+        continue;
+      }
+      let j = i + 1;
+      while (j < out.length && isEvicted(out[j]!)) j++;
+      const read = this.#reader!(out[i]!.index, out[j - 1]!.index + 1);
+      assert(read.length === j - i, () => `memory storage: read back ${read.length} entries for [${out[i]!.index}, ${out[j - 1]!.index + 1})`);
+      for (let k = i; k < j; k++) {
+        const kept = out[k] as EvictedEntry;
+        const e = read[k - i]!;
+        assert(
+          e.index === kept.index && e.term === kept.term && e.type === kept.type && e.data.length === kept.evictedBytes,
+          () => `memory storage: entry ${kept.index} read back as (index ${e.index}, term ${e.term}, ${e.data.length} bytes), kept (term ${kept.term}, ${kept.evictedBytes} bytes)`,
+        );
+        out[k] = e;
+      }
+      i = j;
+    }
+    return out;
+  }
+
+  /** Reads evicted entries back (see the file comment). Required before the first `evict`. */
+  setEntryReader(reader: EntryReader): void {
+    this.#reader = reader;
+  }
+
+  /**
+   * Drop the data of the normal entries up to `index` (capped at the last index) from memory;
+   * `entries` reads them back through the {@link EntryReader}. Entries stay otherwise as they
+   * were (`term`, sizes); configuration changes keep their data.
+   */
+  evict(index: number): void {
+    assert(this.#reader !== null, () => 'memory storage: evict without an entry reader');
+    const offset = this.#offset();
+    const through = Math.min(index, this.lastIndex());
+    for (let i = Math.max(this.#evictedThrough, offset) + 1; i <= through; i++) {
+      const e = this.#entries[i - offset]!;
+      if (e.type !== 'normal' || e.data.length === 0 || isEvicted(e)) continue;
+      const kept: EvictedEntry = { index: e.index, term: e.term, type: e.type, data: EVICTED_DATA, evictedBytes: e.data.length };
+      this.#entries[i - offset] = kept;
+      this.#heldBytes -= e.data.length;
+    }
+    this.#evictedThrough = Math.max(this.#evictedThrough, through);
+  }
+
+  /** Data bytes of the entries held in memory (evicted ones excluded). */
+  get heldBytes(): number {
+    return this.#heldBytes;
+  }
+
+  /** Data bytes of entry `index`, held or evicted (no read). */
+  entryBytes(index: number): number {
+    const offset = this.#offset();
+    if (index <= offset) throw new StorageCompactedError(index);
+    if (index - offset >= this.#entries.length) throw new StorageUnavailableError(index);
+    return storedBytes(this.#entries[index - offset]!);
   }
 
   snapshot(): Snapshot {
@@ -116,6 +221,8 @@ export class MemoryStorage implements Storage {
     this.#snapshot = snapshot;
     this.#confState = snapshot.meta.confState;
     this.#entries = [{ index: snapshot.meta.index, term: snapshot.meta.term, type: 'normal', data: EMPTY_BYTES }];
+    this.#heldBytes = 0;
+    this.#evictedThrough = snapshot.meta.index;
   }
 
   /**
@@ -139,6 +246,7 @@ export class MemoryStorage implements Storage {
     if (index <= offset) throw new StorageCompactedError(index);
     assert(index <= this.lastIndex(), () => `memory storage: compact ${index} beyond last index ${this.lastIndex()}`);
     const dummy = this.#entries[index - offset]!;
+    for (let i = 1; i <= index - offset; i++) if (!isEvicted(this.#entries[i]!)) this.#heldBytes -= this.#entries[i]!.data.length;
     this.#entries = [{ index: dummy.index, term: dummy.term, type: 'normal', data: EMPTY_BYTES }, ...this.#entries.slice(index - offset + 1)];
   }
 
@@ -156,7 +264,13 @@ export class MemoryStorage implements Storage {
     const from = kept[0]!.index;
     assert(from <= this.lastIndex() + 1, () => `memory storage: append at ${from} leaves a gap after ${this.lastIndex()}`);
     // Truncate a conflicting suffix in place, then append: O(appended), not O(log).
-    this.#entries.length = from - this.#offset();
-    for (const e of kept) this.#entries.push(e);
+    const offset = this.#offset();
+    for (let i = from - offset; i < this.#entries.length; i++) if (!isEvicted(this.#entries[i]!)) this.#heldBytes -= this.#entries[i]!.data.length;
+    this.#entries.length = from - offset;
+    this.#evictedThrough = Math.min(this.#evictedThrough, from - 1);
+    for (const e of kept) {
+      this.#entries.push(e);
+      this.#heldBytes += e.data.length;
+    }
   }
 }

@@ -1029,6 +1029,14 @@ export class Raft {
 
   // ---------------------------------------------------------------- status
 
+  /** The lowest match index among the other members (voters and learners) while leader; Infinity otherwise or when alone. */
+  lowestFollowerMatch(): number {
+    if (this.role !== 'leader') return Number.POSITIVE_INFINITY;
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const [id, pr] of this.tracker.progress) if (id !== this.id && pr.match < lowest) lowest = pr.match;
+    return lowest;
+  }
+
   status(): Status {
     let progress: Record<NodeId, ProgressStatus> | null = null;
     if (this.role === 'leader') {

@@ -161,4 +161,9 @@ export class RawNode implements RawNodeApi {
   status(): Status {
     return this.#raft.status();
   }
+
+  /** The lowest match index among the other members while leader; Infinity otherwise (no allocation, unlike `status`). */
+  lowestFollowerMatch(): number {
+    return this.#raft.lowestFollowerMatch();
+  }
 }

@@ -52,7 +52,9 @@
  * reported; a bad record followed by a valid one, a bad record in any other segment, or a gap
  * in the indexes throws {@link WalCorruptError}.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import { WalPositions } from './wal-positions.ts';
 import type { Entry } from '../core/types.ts';
 import { FatalStorageError, WalClosedError, WalCorruptError } from './errors.ts';
 import { ensureDirectory, nodeFileSystem, type FileHandle, type FileSystem } from './fs.ts';
@@ -68,6 +70,7 @@ import {
   RECORD_TYPE_NORMAL,
   encodeEntries,
   encodeReset,
+  decodeRecord,
   findValidRecordAfter,
   scanSegment,
 } from './wal-record.ts';
@@ -116,6 +119,8 @@ export interface WalStats {
   segmentsDeleted: number;
   /** Segments started in a reused file (counted in `segmentsCreated` too). */
   segmentsReused: number;
+  /** Entries read back by `readEntries` (data the runtime had evicted from memory). */
+  entriesReadBack: number;
 }
 
 export interface Wal {
@@ -145,6 +150,14 @@ export interface Wal {
   /** Index of the first entry still held (entries below were compacted or reset away). */
   readonly firstIndex: number;
   readonly stats: Readonly<WalStats>;
+  /**
+   * Read the live entries `[lo, hi)` back from the segment files, synchronously (the runtime's
+   * storage calls it for entries whose data it evicted from memory: raft/node.ts). Only entries
+   * whose append resolved may be read. Throws {@link WalCorruptError} when a record is not the
+   * one written there, or a plain Error for an entry the WAL does not hold. Reads with node:fs
+   * directly, not through `WalOptions.fs`.
+   */
+  readEntries(lo: number, hi: number): Entry[];
   /** Wait for queued appends, then close. Later appends reject with WalClosedError. */
   close(): Promise<void>;
 }
@@ -198,6 +211,8 @@ interface PendingAppend {
   readonly bytes: number;
   /** Index of the first record (or the reset's next index); 0 for a barrier. */
   readonly firstIndex: number;
+  /** Bytes of each entry's record, in order (null for a reset marker or a barrier). */
+  readonly recordBytes: readonly number[] | null;
   /** The buffer holding every record header, and where each record starts in it. */
   readonly headers: Buffer | null;
   readonly recordStarts: readonly number[];
@@ -342,6 +357,7 @@ export async function openWal(dir: string, options: WalOptions = {}): Promise<Op
 
   // Replay. `first` is the index of entries[0] (null until the first record).
   const entries: Entry[] = [];
+  const positions = new WalPositions();
   let first: number | null = null;
   let repair: WalRepair | null = null;
   for (let s = 0; s < segments.length; s++) {
@@ -362,11 +378,14 @@ export async function openWal(dir: string, options: WalOptions = {}): Promise<Op
       if (r.entry === null) {
         entries.length = 0;
         first = r.index;
+        positions.reset(r.index);
         continue;
       }
+      const recordBytes = 8 + buf.readUInt32LE(r.offset);
       if (first === null) {
         first = r.index;
         entries.push(r.entry);
+        positions.put(r.index, segment.sequence, r.offset, recordBytes);
         continue;
       }
       const next = first + entries.length;
@@ -378,6 +397,7 @@ export async function openWal(dir: string, options: WalOptions = {}): Promise<Op
         entries.length = r.index - first;
       }
       entries.push(r.entry);
+      positions.put(r.index, segment.sequence, r.offset, recordBytes);
     }
     segment.bytes = scan.validBytes;
     if (scan.bad !== null) {
@@ -414,12 +434,13 @@ export async function openWal(dir: string, options: WalOptions = {}): Promise<Op
     nextSequence,
     firstIndex,
     firstIndex + entries.length - 1,
+    positions,
   );
   return { wal, entries, repair };
 }
 
 class SegmentedWal implements Wal {
-  readonly stats: WalStats = { fsyncs: 0, bytesWritten: 0, appends: 0, batches: 0, segmentsCreated: 0, segmentsDeleted: 0, segmentsReused: 0 };
+  readonly stats: WalStats = { fsyncs: 0, bytesWritten: 0, appends: 0, batches: 0, segmentsCreated: 0, segmentsDeleted: 0, segmentsReused: 0, entriesReadBack: 0 };
   private queue: PendingAppend[] = [];
   private flushing: Promise<void> | null = null;
   private failure: FatalStorageError | null = null;
@@ -443,6 +464,8 @@ class SegmentedWal implements Wal {
     private nextSequence: number,
     firstIndex: number,
     lastIndex: number,
+    /** Where each live entry lies (wal-positions.ts), for `readEntries`. */
+    private readonly positions: WalPositions,
   ) {
     this.first = firstIndex;
     this.last = lastIndex;
@@ -477,10 +500,11 @@ class SegmentedWal implements Wal {
     }
     const salt = this.currentSalt;
     const { buffers, bytes, headers, recordStarts } = encodeEntriesForWrite(entries, salt);
+    const recordBytes = entries.map((e) => RECORD_HEADER_BYTES + e.data.length);
     if (start < this.first) this.first = start;
     this.last = start + entries.length - 1;
     this.stats.appends++;
-    return this.enqueue(buffers, bytes, start, headers, recordStarts, salt);
+    return this.enqueue(buffers, bytes, start, headers, recordStarts, salt, recordBytes);
   }
 
   reset(nextIndex: number): Promise<void> {
@@ -501,9 +525,10 @@ class SegmentedWal implements Wal {
     headers: Buffer | null = null,
     recordStarts: readonly number[] = [],
     salt = 0,
+    recordBytes: readonly number[] | null = null,
   ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ buffers, bytes, firstIndex, headers, recordStarts, salt, resolve, reject });
+      this.queue.push({ buffers, bytes, firstIndex, recordBytes, headers, recordStarts, salt, resolve, reject });
       if (this.flushing === null) this.flushing = this.flushLoop();
     });
   }
@@ -561,6 +586,20 @@ class SegmentedWal implements Wal {
       if (pad > 0) buffers.push(ZERO_PAGE.subarray(0, pad));
     }
     await handle.writev(buffers, current.bytes);
+    // Where each record landed, for `readEntries` (wal-positions.ts).
+    let at = current.bytes;
+    for (const p of batch) {
+      if (p.bytes === 0) continue; // a barrier
+      if (p.recordBytes === null) {
+        this.positions.reset(p.firstIndex); // a reset marker
+        at += p.bytes;
+        continue;
+      }
+      for (let k = 0; k < p.recordBytes.length; k++) {
+        this.positions.put(p.firstIndex + k, current.sequence, at, p.recordBytes[k]!);
+        at += p.recordBytes[k]!;
+      }
+    }
     current.bytes += bytes;
     this.stats.bytesWritten += bytes;
     this.stats.batches++;
@@ -630,9 +669,53 @@ class SegmentedWal implements Wal {
     for (const p of rejected) p.reject(error);
   }
 
+  readEntries(lo: number, hi: number): Entry[] {
+    const positions = this.positions;
+    const out: Entry[] = [];
+    let i = lo;
+    while (i < hi) {
+      if (!positions.has(i)) throw new Error(`wal: entry ${i} is not held (held: ${positions.first}..${positions.first + positions.size - 1})`);
+      // One read per run of records back to back in one segment.
+      const sequence = positions.sequence(i);
+      const start = positions.offset(i);
+      let end = start + positions.length(i);
+      let j = i + 1;
+      while (j < hi && positions.has(j) && positions.sequence(j) === sequence && positions.offset(j) === end) {
+        end += positions.length(j);
+        j++;
+      }
+      const segment = this.segments.find((s) => s.sequence === sequence);
+      if (segment === undefined) throw new Error(`wal: entry ${i} lies in segment ${sequence}, which is gone`);
+      const buf = Buffer.allocUnsafe(end - start);
+      const fd = openSync(segment.path, 'r');
+      try {
+        let done = 0;
+        while (done < buf.length) {
+          const n = readSync(fd, buf, done, buf.length - done, start + done);
+          if (n === 0) throw new WalCorruptError(segment.path, start + done, `end of file reading entries ${i}..${j - 1} back`);
+          done += n;
+        }
+      } finally {
+        closeSync(fd);
+      }
+      let o = 0;
+      for (let k = i; k < j; k++) {
+        const r = decodeRecord(buf, o, segment.salt);
+        if ('reason' in r) throw new WalCorruptError(segment.path, start + o, `entry ${k} read back: ${r.reason}`);
+        if (r.entry === null || r.index !== k) throw new WalCorruptError(segment.path, start + o, `entry ${k} read back as record ${r.index}`);
+        out.push(r.entry);
+        o += positions.length(k);
+      }
+      i = j;
+    }
+    this.stats.entriesReadBack += out.length;
+    return out;
+  }
+
   async compact(index: number): Promise<void> {
     if (this.failure !== null) throw this.failure;
     if (this.closed) throw new WalClosedError();
+    this.positions.dropBelow(index + 1);
     let count = 0;
     // Live entries of segment k all have index < segments[k + 1].firstIndex (that record
     // discarded everything from its index on), so segment k goes if that is <= index + 1.

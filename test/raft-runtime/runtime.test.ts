@@ -91,6 +91,35 @@ test.serial('raft runtime - a follower killed during writes catches up after a r
   t.deepEqual(d.data, data);
 });
 
+test.serial('raft runtime - a follower further behind than the leader keeps in memory catches up from entries read back from the WAL', async (t) => {
+  // 2 KiB of applied entries kept for followers: the rest is evicted and, once the follower is
+  // back, read back from the leader's WAL (no snapshot exists: snapshotEntries is 100,000).
+  const cluster = await KvCluster.start({ nodes: 3, laggingFollowerCacheBytes: 2048 });
+  t.teardown(() => cluster.stop());
+  const writer = new Writer(cluster, 'e');
+  t.teardown(() => writer.stop());
+  await writer.waitAcked(30);
+  const leader = await cluster.waitLeader();
+  const follower = [0, 1, 2].find((i) => i !== leader)!;
+  await cluster.kill(follower);
+  const writtenBefore = (await cluster.status(leader)).walStats['bytesWritten']!;
+  await writer.waitAcked(400);
+  const behind = await cluster.status(leader);
+  const written = behind.walStats['bytesWritten']! - writtenBefore;
+  t.true(written > 4 * 2048, `only ${written} WAL bytes written while the follower was down`);
+  t.true(behind.logHeldBytes < 2 * 2048, `the leader holds ${behind.logHeldBytes} bytes of entries in memory`);
+  t.is(behind.walStats['entriesReadBack'], 0);
+  await cluster.launch(follower);
+  await writer.waitAcked(30);
+  await writer.stop();
+  const data = await converged(cluster);
+  assertAllAcked(t, data, 'e', writer.acked);
+  t.deepEqual((await cluster.dump(follower)).data, data);
+  const after = await cluster.status(leader);
+  t.true(after.walStats['entriesReadBack']! >= 300, `the leader read back ${after.walStats['entriesReadBack']} entries`);
+  t.is((await cluster.status(follower)).snapshotIndex, 0, 'the follower caught up from the log, not a snapshot');
+});
+
 test.serial('raft runtime - a follower whose data is wiped is rebuilt through InstallSnapshot', async (t) => {
   const cluster = await KvCluster.start({ nodes: 3, snapshotEntries: 100, snapshotKeepEntries: 10 });
   t.teardown(() => cluster.stop());

@@ -17,6 +17,7 @@ export interface KvClusterOptions {
   proxies?: boolean;
   snapshotEntries?: number;
   snapshotKeepEntries?: number;
+  laggingFollowerCacheBytes?: number;
   tickMs?: number;
   electionTicks?: number;
 }
@@ -85,6 +86,7 @@ export class KvCluster {
       electionTicks: this.options.electionTicks ?? 10,
       snapshotEntries: this.options.snapshotEntries ?? 100_000,
       snapshotKeepEntries: this.options.snapshotKeepEntries ?? 1000,
+      laggingFollowerCacheBytes: this.options.laggingFollowerCacheBytes,
       dialOverrides,
     };
     const child = spawnChild(process.execPath, ['--import', 'tsx', KV_NODE, JSON.stringify(config)]);
@@ -214,4 +216,5 @@ export interface StatusLike {
   snapshotIndex: number;
   confState: { voters: string[]; learners: string[]; votersOutgoing: string[] };
   walStats: Record<string, number>;
+  logHeldBytes: number;
 }

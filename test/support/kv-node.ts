@@ -25,6 +25,7 @@ interface KvNodeConfig {
   electionTicks?: number;
   snapshotEntries?: number;
   snapshotKeepEntries?: number;
+  laggingFollowerCacheBytes?: number;
   dialOverrides?: Record<string, string>;
 }
 
@@ -41,6 +42,7 @@ const node = new RaftNode({
   electionTicks: config.electionTicks ?? 10,
   snapshotEntries: config.snapshotEntries ?? 100_000,
   snapshotKeepEntries: config.snapshotKeepEntries ?? 1000,
+  laggingFollowerCacheBytes: config.laggingFollowerCacheBytes,
   dialOverrides: new Map(Object.entries(config.dialOverrides ?? {})),
   onFatal: (e) => {
     console.error(`kv-node: fatal: ${e.message}`);
