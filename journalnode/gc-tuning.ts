@@ -18,8 +18,10 @@
  *
  * `--single-threaded-gc` does every collection's work on the main thread, without V8's helper
  * threads. A loaded JournalNode runs a mark-compact each time about 64 MiB of buffers outlive
- * the young generation (V8's external-memory trigger), and the Raft log keeps every entry until
- * a snapshot: at batches of 1,000 edits, one to two per second per node. With helper threads,
+ * the young generation (V8's external-memory trigger): at batches of 1,000 edits, one to two per
+ * second per node while the Raft log kept every entry until a snapshot; since the runtime evicts
+ * applied entries from memory (raft/node.ts `evictEntries`), 0.2 per second on a follower and
+ * still 1-2 on the leader, whose request buffers churn more. With helper threads,
  * marking ran on every core beside the main threads of three nodes and the writer, and the
  * machine's major-GC share was about 18% of its samples. Measured on 2 cores, 3 nodes and a
  * writer, three alternated 20 s runs at batches of 1,000: 102,300/95,650/101,750 against

@@ -92,9 +92,10 @@ test.serial('raft runtime - a follower killed during writes catches up after a r
 });
 
 test.serial('raft runtime - a follower further behind than the leader keeps in memory catches up from entries read back from the WAL', async (t) => {
-  // 2 KiB of applied entries kept for followers: the rest is evicted and, once the follower is
-  // back, read back from the leader's WAL (no snapshot exists: snapshotEntries is 100,000).
-  const cluster = await KvCluster.start({ nodes: 3, laggingFollowerCacheBytes: 2048 });
+  // 512 bytes of applied entries kept for followers (the entries here have about 10 bytes): the
+  // rest is evicted and, once the follower is back, read back from the leader's WAL (no
+  // snapshot exists: snapshotEntries is 100,000).
+  const cluster = await KvCluster.start({ nodes: 3, laggingFollowerCacheBytes: 512 });
   t.teardown(() => cluster.stop());
   const writer = new Writer(cluster, 'e');
   t.teardown(() => writer.stop());
@@ -106,8 +107,8 @@ test.serial('raft runtime - a follower further behind than the leader keeps in m
   await writer.waitAcked(400);
   const behind = await cluster.status(leader);
   const written = behind.walStats['bytesWritten']! - writtenBefore;
-  t.true(written > 4 * 2048, `only ${written} WAL bytes written while the follower was down`);
-  t.true(behind.logHeldBytes < 2 * 2048, `the leader holds ${behind.logHeldBytes} bytes of entries in memory`);
+  t.true(written > 16 * 512, `only ${written} WAL bytes written while the follower was down`);
+  t.true(behind.logHeldBytes < 2 * 512, `the leader holds ${behind.logHeldBytes} bytes of entries in memory`);
   t.is(behind.walStats['entriesReadBack'], 0);
   await cluster.launch(follower);
   await writer.waitAcked(30);
