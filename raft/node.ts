@@ -642,7 +642,14 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
 
   private onMessages(messages: readonly Message[]): void {
     if (this.stopped) return;
-    for (const m of messages) this.raw.step(m);
+    try {
+      for (const m of messages) this.raw.step(m);
+    } catch (error) {
+      // An answer may make the leader send entries it evicted from memory: reading them back
+      // from the WAL can fail (an I/O error, a damaged record), and a storage failure is fatal.
+      this.fail(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
     this.scheduleReady();
   }
 

@@ -1,4 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
+import { open, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { KvCluster } from '../support/kv-cluster.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -119,6 +121,38 @@ test.serial('raft runtime - a follower further behind than the leader keeps in m
   const after = await cluster.status(leader);
   t.true(after.walStats['entriesReadBack']! >= 300, `the leader read back ${after.walStats['entriesReadBack']} entries`);
   t.is((await cluster.status(follower)).snapshotIndex, 0, 'the follower caught up from the log, not a snapshot');
+});
+
+test.serial('raft runtime - a leader that reads an evicted entry back damaged from its WAL stops; the others carry on', async (t) => {
+  const cluster = await KvCluster.start({ nodes: 3, laggingFollowerCacheBytes: 512 });
+  t.teardown(() => cluster.stop());
+  const writer = new Writer(cluster, 'f');
+  t.teardown(() => writer.stop());
+  await writer.waitAcked(30);
+  const leader = await cluster.waitLeader();
+  const follower = [0, 1, 2].find((i) => i !== leader)!;
+  await cluster.kill(follower);
+  await writer.waitAcked(300);
+  // One byte in the middle of the leader's WAL file: inside the entries the follower misses.
+  const walDir = join(cluster.nodes[leader]!.dataDir, 'wal');
+  const file = join(walDir, (await readdir(walDir)).filter((n) => n.startsWith('wal-')).sort().at(-1)!);
+  const h = await open(file, 'r+');
+  const at = Math.floor((await h.stat()).size / 2);
+  const b = Buffer.alloc(1);
+  await h.read(b, 0, 1, at);
+  b[0] = b[0]! ^ 0xff;
+  await h.write(b, 0, 1, at);
+  await h.close();
+  const damaged = cluster.nodes[leader]!.child!;
+  await cluster.launch(follower);
+  const exit = await damaged.exited;
+  t.is(exit.code, 1, damaged.output());
+  t.regex(damaged.output(), /fatal: .*read back/);
+  await cluster.kill(leader);
+  await writer.waitAcked(30);
+  await writer.stop();
+  const data = await converged(cluster);
+  assertAllAcked(t, data, 'f', writer.acked);
 });
 
 test.serial('raft runtime - a follower whose data is wiped is rebuilt through InstallSnapshot', async (t) => {
