@@ -31,11 +31,11 @@ export function assertContiguous(entries: readonly Entry[], what: string): void 
   }
 }
 
-/** The largest prefix of `entries` within `bytesMax` (always at least one entry). */
-export function limitBytes(entries: Entry[], bytesMax: number): Entry[] {
+/** The largest prefix of `entries` within `bytesMax` (always at least one entry); `bytesOf` sizes an entry. */
+export function limitBytes(entries: Entry[], bytesMax: number, bytesOf: (entry: Entry) => number = entryBytes): Entry[] {
   let total = 0;
   for (let i = 0; i < entries.length; i++) {
-    total += entryBytes(entries[i]!);
+    total += bytesOf(entries[i]!);
     if (total > bytesMax && i > 0) return entries.slice(0, i);
   }
   return entries;

@@ -138,18 +138,8 @@ export class MemoryStorage implements Storage {
     if (lo <= offset) throw new StorageCompactedError(lo);
     if (hi > this.lastIndex() + 1) throw new StorageUnavailableError(hi - 1);
     assert(lo < hi, () => `memory storage: entries(${lo}, ${hi})`);
-    const slice = this.#entries.slice(lo - offset, hi - offset);
-    if (lo > this.#evictedThrough) return limitBytes(slice, bytesMax);
-    let total = 0;
-    let count = slice.length;
-    for (let i = 0; i < slice.length; i++) {
-      total += storedBytes(slice[i]!);
-      if (total > bytesMax && i > 0) {
-        count = i;
-        break;
-      }
-    }
-    const out = count < slice.length ? slice.slice(0, count) : slice;
+    const out = limitBytes(this.#entries.slice(lo - offset, hi - offset), bytesMax, storedBytes);
+    if (lo > this.#evictedThrough) return out;
     for (let i = 0; i < out.length; ) {
       if (!isEvicted(out[i]!)) {
         i++;
