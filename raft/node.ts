@@ -114,10 +114,10 @@ export interface RaftNodeOptions {
   /** Size of a WAL file (default 64 MiB, `WAL_SEGMENT_BYTES_DEFAULT`). */
   readonly walSegmentBytes?: number;
   /**
-   * Bytes of applied entries a leader keeps in memory for followers that do not hold them yet
-   * (default {@link DEFAULT_LAGGING_FOLLOWER_CACHE_BYTES}); past that, and on a follower at
-   * once, applied entries are evicted from memory and read back from the WAL when needed (see
-   * `evictEntries`).
+   * A leader keeps applied entries that some follower does not hold yet in memory while the log
+   * holds at most this many bytes of entry data (default
+   * {@link DEFAULT_LAGGING_FOLLOWER_CACHE_BYTES}); past that, and on a follower at once, applied
+   * entries are evicted from memory and read back from the WAL when needed (see `evictEntries`).
    */
   readonly laggingFollowerCacheBytes?: number | undefined;
   /** Largest raft message (gRPC limit both ways). */
@@ -247,8 +247,6 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
 
   private confState!: ConfState;
   private applied = 0;
-  /** Entries up to here had their data evicted from memory (evictEntries). */
-  private evictedIndex = 0;
   private snapshotIndex = 0;
   /** Index of the last snapshot captured (it may still be completing) or installed. */
   private capturedIndex = 0;
@@ -947,9 +945,10 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   /**
    * Drop the data of entries this node no longer needs from memory (MemoryStorage `evict`; the
    * storage reads them back from the WAL when asked for them). Applied entries go, except on a
-   * leader those some follower does not hold yet, while they take at most
-   * `laggingFollowerCacheBytes`: a follower that keeps up is then sent entries from memory, one
-   * that fell further behind from the WAL.
+   * leader those some follower does not hold yet, while the log holds at most
+   * `laggingFollowerCacheBytes` in memory: a follower that keeps up is then sent entries from
+   * memory, one that fell further behind from the WAL. Evicting what is already evicted does
+   * nothing (the storage knows how far it went).
    *
    * Why: otherwise every entry stays in memory until a snapshot compacts the log (512 MiB by
    * default), and V8 starts a full collection each time about 64 MiB more of such buffers is
@@ -961,10 +960,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     if (lowestMatch < through && this.storage.heldBytes <= (this.options.laggingFollowerCacheBytes ?? DEFAULT_LAGGING_FOLLOWER_CACHE_BYTES)) {
       through = lowestMatch;
     }
-    if (through > this.evictedIndex) {
-      this.storage.evict(through);
-      this.evictedIndex = through;
-    }
+    this.storage.evict(through);
   }
 
   /**

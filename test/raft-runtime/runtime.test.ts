@@ -1,7 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KvCluster } from '../support/kv-cluster.ts';
+import { KvCluster, type KvClusterOptions } from '../support/kv-cluster.ts';
 import { waitFor } from '../support/wait.ts';
 
 /** Writes keys k<n>=<n> one after another until stopped; records which were acknowledged. */
@@ -53,6 +53,31 @@ function assertAllAcked(t: ExecutionContext, data: Record<string, string>, prefi
   t.true(acked.length > 0);
 }
 
+/**
+ * A 3-node cluster (with `options`) and a writer of keys `prefix<n>`; once 30 writes are
+ * acknowledged, one follower of the leader is killed.
+ */
+async function withFollowerDown(t: ExecutionContext, options: Omit<KvClusterOptions, 'nodes'>, prefix: string): Promise<{ cluster: KvCluster; writer: Writer; leader: number; follower: number }> {
+  const cluster = await KvCluster.start({ nodes: 3, ...options });
+  t.teardown(() => cluster.stop());
+  const writer = new Writer(cluster, prefix);
+  t.teardown(() => writer.stop());
+  await writer.waitAcked(30);
+  const leader = await cluster.waitLeader();
+  const follower = [0, 1, 2].find((i) => i !== leader)!;
+  await cluster.kill(follower);
+  return { cluster, writer, leader, follower };
+}
+
+/** 30 more writes acknowledged, the writer stopped; every live node holds every acknowledged write. Returns their data. */
+async function finishWriting(t: ExecutionContext, cluster: KvCluster, writer: Writer, prefix: string): Promise<Record<string, string>> {
+  await writer.waitAcked(30);
+  await writer.stop();
+  const data = await converged(cluster);
+  assertAllAcked(t, data, prefix, writer.acked);
+  return data;
+}
+
 test.serial('raft runtime - the leader killed: a new leader is elected and no acknowledged write is lost', async (t) => {
   const cluster = await KvCluster.start({ nodes: 3 });
   t.teardown(() => cluster.stop());
@@ -75,20 +100,10 @@ test.serial('raft runtime - the leader killed: a new leader is elected and no ac
 });
 
 test.serial('raft runtime - a follower killed during writes catches up after a restart', async (t) => {
-  const cluster = await KvCluster.start({ nodes: 3 });
-  t.teardown(() => cluster.stop());
-  const writer = new Writer(cluster, 'b');
-  t.teardown(() => writer.stop());
-  await writer.waitAcked(30);
-  const leader = await cluster.waitLeader();
-  const follower = [0, 1, 2].find((i) => i !== leader)!;
-  await cluster.kill(follower);
+  const { cluster, writer, follower } = await withFollowerDown(t, {}, 'b');
   await writer.waitAcked(100);
   await cluster.launch(follower);
-  await writer.waitAcked(30);
-  await writer.stop();
-  const data = await converged(cluster);
-  assertAllAcked(t, data, 'b', writer.acked);
+  const data = await finishWriting(t, cluster, writer, 'b');
   const d = await cluster.dump(follower);
   t.deepEqual(d.data, data);
 });
@@ -97,14 +112,7 @@ test.serial('raft runtime - a follower further behind than the leader keeps in m
   // 512 bytes of applied entries kept for followers (the entries here have about 10 bytes): the
   // rest is evicted and, once the follower is back, read back from the leader's WAL (no
   // snapshot exists: snapshotEntries is 100,000).
-  const cluster = await KvCluster.start({ nodes: 3, laggingFollowerCacheBytes: 512 });
-  t.teardown(() => cluster.stop());
-  const writer = new Writer(cluster, 'e');
-  t.teardown(() => writer.stop());
-  await writer.waitAcked(30);
-  const leader = await cluster.waitLeader();
-  const follower = [0, 1, 2].find((i) => i !== leader)!;
-  await cluster.kill(follower);
+  const { cluster, writer, leader, follower } = await withFollowerDown(t, { laggingFollowerCacheBytes: 512 }, 'e');
   const writtenBefore = (await cluster.status(leader)).walStats['bytesWritten']!;
   await writer.waitAcked(400);
   const behind = await cluster.status(leader);
@@ -113,10 +121,7 @@ test.serial('raft runtime - a follower further behind than the leader keeps in m
   t.true(behind.logHeldBytes < 2 * 512, `the leader holds ${behind.logHeldBytes} bytes of entries in memory`);
   t.is(behind.walStats['entriesReadBack'], 0);
   await cluster.launch(follower);
-  await writer.waitAcked(30);
-  await writer.stop();
-  const data = await converged(cluster);
-  assertAllAcked(t, data, 'e', writer.acked);
+  const data = await finishWriting(t, cluster, writer, 'e');
   t.deepEqual((await cluster.dump(follower)).data, data);
   const after = await cluster.status(leader);
   t.true(after.walStats['entriesReadBack']! >= 300, `the leader read back ${after.walStats['entriesReadBack']} entries`);
@@ -124,14 +129,7 @@ test.serial('raft runtime - a follower further behind than the leader keeps in m
 });
 
 test.serial('raft runtime - a leader that reads an evicted entry back damaged from its WAL stops; the others carry on', async (t) => {
-  const cluster = await KvCluster.start({ nodes: 3, laggingFollowerCacheBytes: 512 });
-  t.teardown(() => cluster.stop());
-  const writer = new Writer(cluster, 'f');
-  t.teardown(() => writer.stop());
-  await writer.waitAcked(30);
-  const leader = await cluster.waitLeader();
-  const follower = [0, 1, 2].find((i) => i !== leader)!;
-  await cluster.kill(follower);
+  const { cluster, writer, leader, follower } = await withFollowerDown(t, { laggingFollowerCacheBytes: 512 }, 'f');
   await writer.waitAcked(300);
   // One byte in the middle of the leader's WAL file: inside the entries the follower misses.
   const walDir = join(cluster.nodes[leader]!.dataDir, 'wal');
@@ -149,10 +147,7 @@ test.serial('raft runtime - a leader that reads an evicted entry back damaged fr
   t.is(exit.code, 1, damaged.output());
   t.regex(damaged.output(), /fatal: .*read back/);
   await cluster.kill(leader);
-  await writer.waitAcked(30);
-  await writer.stop();
-  const data = await converged(cluster);
-  assertAllAcked(t, data, 'f', writer.acked);
+  await finishWriting(t, cluster, writer, 'f');
 });
 
 test.serial('raft runtime - a follower whose data is wiped is rebuilt through InstallSnapshot', async (t) => {
