@@ -38,7 +38,7 @@ import {
   writerIdPattern,
 } from './protocol/limits.ts';
 import { validateFramed } from './protocol/records.ts';
-import { recordCrcsMatchBatch } from './record-crcs.ts';
+import { recordCrcsMatchBatch } from './protocol/record-crcs.ts';
 import { loadJournalProtocol } from './protocol/load.ts';
 import type { QJournalHandlers } from './protocol/generated/qjournal/v1/QJournal.ts';
 import type { JournalRequest__Output } from './protocol/generated/qjournal/v1/JournalRequest.ts';
@@ -232,7 +232,7 @@ export function createQJournalHandlers(options: QJournalServiceOptions): QJourna
     try {
       if (!skipChecks) {
         // The framing first; then the batch's CRC, natively, and every record's CRC against it
-        // (record-crcs.ts). A record that fails is named by the record-by-record check.
+        // (protocol/record-crcs.ts). A record that fails is named by the record-by-record check.
         validateFramed(request.records, request.firstTxId, request.count, false);
         const batchCrc = crc32c(request.records);
         if (batchCrc !== request.crc32c) damaged = { ok: false, error: journalErrorWire('CORRUPT_RECORDS', 'batch checksum mismatch') };

@@ -43,6 +43,7 @@ import type { JournalError } from './errors.ts';
 import { crc32c } from '@node-rs/crc32';
 import { FramingBufferPool, frameRecordsForRequest } from '../journalnode/protocol/journal-request.ts';
 import { batchBytesMax, batchRecordsMax, recordBytesMax, recordHeaderBytes } from '../journalnode/protocol/limits.ts';
+import { foldRecordCrcs } from '../journalnode/protocol/record-crcs.ts';
 import type { JournalRequest } from '../journalnode/protocol/generated/qjournal/v1/JournalRequest.ts';
 import type { JournalResponse__Output } from '../journalnode/protocol/generated/qjournal/v1/JournalResponse.ts';
 import type { FinalizeResult__Output } from '../journalnode/protocol/generated/qjournal/v1/FinalizeResult.ts';
@@ -473,7 +474,11 @@ export class JournalWriter {
       this.pendingBytesValue -= bytes;
       this.pendingRecordsValue -= records.length;
       const framed = frameRecordsForRequest(first.firstTxId, records, this.framingPool.reuse);
-      const batch: Batch = { firstTxId: first.firstTxId, count: records.length, framed, crc32c: crc32c(framed), sequence: 0, sends: 0 };
+      // The batch's CRC from its records' (journalnode/protocol/record-crcs.ts), not a second
+      // pass over its bytes; the JournalNode checks it against the bytes it received.
+      const batchCrc = foldRecordCrcs(framed);
+      if (batchCrc < 0) throw new Error(`assertion failed: a batch framed here does not fold (${framed.byteLength} bytes)`);
+      const batch: Batch = { firstTxId: first.firstTxId, count: records.length, framed, crc32c: batchCrc, sequence: 0, sends: 0 };
       this.inflight.push(batch);
       this.sendBatch(stream, batch);
       this.sentOnStream += 1;

@@ -87,6 +87,34 @@ export function crc32cCombineShifted(crcA: number, crcB: number, shiftB: number)
   return (multiplyModulo(shiftB, crcA >>> 0) ^ crcB) >>> 0;
 }
 
+/** Entries of a {@link crc32cShiftTable}: 256 per byte of the multiplied CRC. */
+const SHIFT_TABLE_ENTRIES = 4 * 256;
+
+/**
+ * Multiplication by one shift as four byte tables, for many pieces of one length: the product
+ * is linear in the CRC, so it is the XOR of one entry per byte of it (four lookups instead of 32
+ * steps). Building one costs 32 carry-less multiplications and 1,024 XORs, about as much as 40
+ * {@link crc32cCombineShifted} calls; use it with {@link crc32cCombineByTable}.
+ */
+export function crc32cShiftTable(shift: number): Uint32Array {
+  const table = new Uint32Array(SHIFT_TABLE_ENTRIES);
+  for (let byte = 0; byte < 4; byte++) {
+    const base = byte * 256;
+    for (let value = 1; value < 256; value++) {
+      const low = value & -value;
+      const rest = value ^ low;
+      table[base + value] = rest === 0 ? multiplyModulo((low << (8 * byte)) >>> 0, shift) : table[base + rest]! ^ table[base + low]!;
+    }
+  }
+  return table;
+}
+
+/** {@link crc32cCombineShifted} by a table of the same shift ({@link crc32cShiftTable}). */
+export function crc32cCombineByTable(crcA: number, crcB: number, table: Uint32Array): number {
+  const a = crcA >>> 0;
+  return (table[a & 0xff]! ^ table[256 + ((a >>> 8) & 0xff)]! ^ table[512 + ((a >>> 16) & 0xff)]! ^ table[768 + (a >>> 24)]! ^ crcB) >>> 0;
+}
+
 /**
  * The CRC-32C of `a ‖ b`, given `crcA` = CRC-32C of `a`, `crcB` = CRC-32C of `b` (both from an
  * initial value of 0, as `crc32c(bytes)` computes them) and the length of `b` in bytes.

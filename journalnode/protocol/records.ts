@@ -12,6 +12,7 @@
  * unchanged while they are in use.
  */
 import { crc32c } from '@node-rs/crc32';
+import { crc32cUpdate } from '../../raft/crc32c.ts';
 import { CorruptRecordsError, InvalidArgumentError } from './errors.ts';
 import { batchBytesMax, batchRecordsMax, recordBytesMax, recordHeaderBytes } from './limits.ts';
 
@@ -75,7 +76,9 @@ export function frameRecordsInto(out: Buffer, offset: number, firstTxId: number,
     out.writeUInt32LE(record.byteLength, at);
     writeTxId(out, txid, at + 8);
     out.set(record, at + recordHeaderBytes);
-    out.writeUInt32LE(crc32c(out.subarray(at + 8, at + recordHeaderBytes + record.byteLength)), at + 4);
+    // The txid's 8 bytes by table, then the data natively from the caller's record: one native
+    // call and no view over `out` per record (a view costs half as much as a 1 KiB CRC).
+    out.writeUInt32LE(crc32c(record, crc32cUpdate(0, out, at + 8, at + recordHeaderBytes)), at + 4);
     at += recordHeaderBytes + record.byteLength;
     txid += 1;
   }

@@ -1,10 +1,10 @@
-/** Record CRCs checked against the batch's CRC by arithmetic (journalnode/record-crcs.ts). */
+/** Record CRCs checked against the batch's CRC by arithmetic (journalnode/protocol/record-crcs.ts). */
 import test from 'ava';
 import fc from 'fast-check';
 import { crc32c } from '@node-rs/crc32';
-import { recordCrcsMatchBatch } from '../../journalnode/record-crcs.ts';
+import { TABLE_AFTER_SAME_LENGTH, foldRecordCrcs, recordCrcsMatchBatch } from '../../journalnode/protocol/record-crcs.ts';
 import { frameRecords } from '../../journalnode/protocol/records.ts';
-import { crc32cCombine, crc32cCombineShifted, crc32cShift, crc32cUpdate } from '../../raft/crc32c.ts';
+import { crc32cCombine, crc32cCombineByTable, crc32cCombineShifted, crc32cShift, crc32cShiftTable, crc32cUpdate } from '../../raft/crc32c.ts';
 
 const edits = fc.array(
   fc.oneof({ weight: 6, arbitrary: fc.uint8Array({ maxLength: 300 }) }, { weight: 1, arbitrary: fc.integer({ min: 250, max: 70_000 }).map((n) => Buffer.alloc(n, n & 0xff)) }),
@@ -32,11 +32,43 @@ test('record crcs - the table helpers agree with the native CRC', (t) => {
   const huge = Buffer.alloc(0x100_0000 + 3, 7);
   t.is(crc32cCombine(crc32c(Buffer.from('head')), crc32c(huge), huge.length), crc32c(Buffer.concat([Buffer.from('head'), huge])));
   t.throws(() => crc32cShift(-1), { instanceOf: RangeError });
+  // A shift's byte tables multiply as the shift does.
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 70_000 }), fc.array(fc.tuple(fc.nat(0xffff_ffff), fc.nat(0xffff_ffff)), { minLength: 1, maxLength: 20 }), (length, pairs) => {
+      const shift = crc32cShift(length);
+      const table = crc32cShiftTable(shift);
+      for (const [a, b] of pairs) t.is(crc32cCombineByTable(a, b, table), crc32cCombineShifted(a, b, shift));
+    }),
+    { numRuns: 100 },
+  );
+});
+
+/** Records in runs of one length each (runs long enough for the byte tables), as a writer frames them. */
+const runsOfLengths = fc.array(fc.tuple(fc.nat(2_000), fc.integer({ min: 1, max: 3 * TABLE_AFTER_SAME_LENGTH })), { minLength: 1, maxLength: 6 }).map((runs) =>
+  runs.flatMap(([length, count]) => Array.from({ length: count }, (_, i) => Buffer.alloc(length, (length + i) & 0xff))),
+);
+
+test('record crcs - the fold of the record CRCs is the CRC of the framed bytes, by tables or not, from one batch to the next', (t) => {
+  // Several batches in one property: the table kept from one batch's length must not serve the
+  // next batch's other length.
+  fc.assert(
+    fc.property(fc.array(fc.oneof(runsOfLengths, edits), { minLength: 1, maxLength: 4 }), (batches) => {
+      for (const records of batches) {
+        const framed = frameRecords(1, records);
+        t.is(foldRecordCrcs(framed), crc32c(framed));
+        t.true(recordCrcsMatchBatch(framed, crc32c(framed)));
+      }
+    }),
+    { numRuns: 300 },
+  );
+  const framed = frameRecords(1, [Buffer.alloc(10, 1), Buffer.alloc(20, 2)]);
+  t.is(foldRecordCrcs(framed.subarray(0, framed.length - 1)), -1, 'a record cut short does not fold');
+  t.is(foldRecordCrcs(Buffer.concat([framed, Buffer.alloc(3)])), -1, 'bytes after the last record do not fold');
 });
 
 test('record crcs - a well framed batch matches its CRC; any flipped bit, or another batch CRC, does not', (t) => {
   fc.assert(
-    fc.property(edits, fc.nat(), (records, pick) => {
+    fc.property(fc.oneof(edits, runsOfLengths), fc.nat(), (records, pick) => {
       const framed = frameRecords(1, records);
       t.true(recordCrcsMatchBatch(framed, crc32c(framed)));
       t.false(recordCrcsMatchBatch(framed, (crc32c(framed) ^ 1) >>> 0));

@@ -85,7 +85,7 @@ test('journalnode - in-process node: validation, stream order and bound, leases,
   const appliedBefore = handle.node.appliedIndex();
   const refused = (await call('journal', { journalId: 'solo', epoch: 3, firstTxId: 1, count: 2, records: damaged, crc32c: crc32c(damaged) })).error;
   t.is(refused?.code, 'CORRUPT_RECORDS');
-  // Found by the check against the batch's CRC (record-crcs.ts), then named record by record.
+  // Found by the check against the batch's CRC (protocol/record-crcs.ts), then named record by record.
   t.regex(String(refused?.message), /checksum mismatch at offset 17 \(txid 2\)/);
   t.is(await invalid('journal', { journalId: 'solo', epoch: 3, firstTxId: 1, count: 1, records: damaged, crc32c: crc32c(damaged) }), 'CORRUPT_RECORDS');
   t.is(handle.node.appliedIndex(), appliedBefore);
