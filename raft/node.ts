@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { RawNode, MemoryStorage, encodeConfChange, decodeConfChange } from './core/index.ts';
+import { EntryReadAhead } from './read-ahead.ts';
 import type {
   ConfChange,
   ConfChangeSingle,
@@ -149,6 +150,11 @@ export interface RaftNodeStatus extends Status {
   readonly readIndexRetries: number;
   /** Bytes of entry data the log holds in memory (the rest was evicted: `evictEntries`). */
   readonly logHeldBytes: number;
+  /**
+   * Entries read back from the WAL for followers further behind (read-ahead.ts): entry data
+   * held, reads in flight, and how often the core found none at hand and had to wait.
+   */
+  readonly readAhead: { readonly heldBytes: number; readonly readsInFlight: number; readonly misses: number };
 }
 
 /** Events: 'role' (role, leader), 'applied' (index), 'fatal' (error). */
@@ -240,6 +246,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   private raw!: RawNode;
   private storage!: MemoryStorage;
   private wal!: Wal;
+  private readAhead!: EntryReadAhead;
   private hardStateStore!: HardStateStore;
   private snapshots!: SnapshotStore;
   private transport!: GrpcRaftTransport;
@@ -320,7 +327,26 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     });
     this.wal = opened.wal;
     const wal = opened.wal;
-    this.storage.setEntryReader((lo, hi) => wal.readEntries(lo, hi));
+    // Evicted entries come back from the WAL off the event loop (read-ahead.ts).
+    this.readAhead = new EntryReadAhead({
+      source: wal,
+      termOf: (index) => {
+        try {
+          return this.storage.term(index);
+        } catch {
+          return undefined;
+        }
+      },
+      readableThrough: () => this.storage.evictedThrough,
+      onReadable: () => {
+        if (this.stopped || this.failure !== undefined) return;
+        this.raw.retryAppends();
+        this.scheduleReady();
+      },
+      onFailure: (error) => this.fail(error),
+    });
+    const readAhead = this.readAhead;
+    this.storage.setEntryReader((lo, hi) => readAhead.read(lo, hi));
     if (opened.repair) this.log?.warn({ repair: opened.repair }, 'wal: truncated a torn tail');
     const entries = keepAfterSnapshot(opened.entries, snapshotMeta);
     if (entries.length > 0) this.storage.append(entries);
@@ -585,6 +611,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       walStats: { ...this.wal.stats },
       readIndexRetries: this.readIndexRetries,
       logHeldBytes: this.storage.heldBytes,
+      readAhead: { heldBytes: this.readAhead.heldBytes, readsInFlight: this.readAhead.readsInFlight, misses: this.readAhead.misses },
     };
   }
 
@@ -643,8 +670,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     try {
       for (const m of messages) this.raw.step(m);
     } catch (error) {
-      // An answer may make the leader send entries it evicted from memory: reading them back
-      // from the WAL can fail (an I/O error, a damaged record), and a storage failure is fatal.
+      // A storage failure while stepping (the entry reader's checks) is fatal, as every other.
       this.fail(error instanceof Error ? error : new Error(String(error)));
       return;
     }
@@ -739,6 +765,8 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     const changed = role !== this.role || leader !== this.leader;
     this.role = role;
     this.leader = leader;
+    // Only a leader reads entries back for its followers.
+    if (role !== 'leader') this.readAhead.clear();
     if (changed) {
       this.log?.info({ role, leader, term: this.storage.hardState?.term }, 'raft role');
       this.emit('role', role, leader);

@@ -7,7 +7,8 @@
  *
  * Eviction (optional): a runtime whose entries are durable elsewhere (its WAL) may drop the data
  * of entries it no longer needs in memory (`evict`) and hand in an {@link EntryReader} that reads
- * them back; `entries` then reads evicted runs through it, and every other call works from what
+ * them back; `entries` then reads evicted runs through it (and answers with fewer entries, or
+ * StorageUnavailableError, when the reader has only part of them at hand), and every other call works from what
  * is kept of each entry (index, term, type, data length). The runtime (raft/node.ts) evicts what
  * it has applied and its followers hold: the data would otherwise stay in memory until a
  * snapshot compacts the log (hundreds of megabytes), and the garbage collector of a Node.js
@@ -41,8 +42,11 @@ export class SnapshotOutOfDateError extends Error {
 const EMPTY_HARD_STATE: HardState = { term: 0, vote: '', commit: 0 };
 
 /**
- * Reads entries `[lo, hi)` back, with their data, from where the runtime made them durable.
- * Throws if it cannot (the caller treats that as a storage failure).
+ * Reads entries back, with their data, from where the runtime made them durable: a non-empty
+ * prefix of `[lo, hi)` (all of it, or as much as it has at hand), or throws
+ * {@link StorageUnavailableError} when it has none of it at hand now (a read it started will
+ * have them later: the runtime then asks the core to send again). Any other error is a storage
+ * failure.
  */
 export type EntryReader = (lo: number, hi: number) => Entry[];
 
@@ -147,9 +151,16 @@ export class MemoryStorage implements Storage {
       }
       let j = i + 1;
       while (j < out.length && isEvicted(out[j]!)) j++;
-      const read = this.#reader!(out[i]!.index, out[j - 1]!.index + 1);
-      assert(read.length === j - i, () => `memory storage: read back ${read.length} entries for [${out[i]!.index}, ${out[j - 1]!.index + 1})`);
-      for (let k = i; k < j; k++) {
+      let read: Entry[];
+      try {
+        read = this.#reader!(out[i]!.index, out[j - 1]!.index + 1);
+      } catch (error) {
+        // Nothing at hand: the entries before the run, if any, are an answer.
+        if (error instanceof StorageUnavailableError && i > 0) return out.slice(0, i);
+        throw error;
+      }
+      assert(read.length > 0 && read.length <= j - i, () => `memory storage: read back ${read.length} entries for [${out[i]!.index}, ${out[j - 1]!.index + 1})`);
+      for (let k = i; k < i + read.length; k++) {
         const kept = out[k] as EvictedEntry;
         const e = read[k - i]!;
         assert(
@@ -158,6 +169,8 @@ export class MemoryStorage implements Storage {
         );
         out[k] = e;
       }
+      // A prefix read back: the answer ends there.
+      if (read.length < j - i) return out.slice(0, i + read.length);
       i = j;
     }
     return out;
@@ -185,6 +198,11 @@ export class MemoryStorage implements Storage {
       this.#heldBytes -= e.data.length;
     }
     this.#evictedThrough = Math.max(this.#evictedThrough, through);
+  }
+
+  /** The highest index evicted so far (0: none); entries above it are all held in memory. */
+  get evictedThrough(): number {
+    return this.#evictedThrough;
   }
 
   /** Data bytes of the entries held in memory (evicted ones excluded). */

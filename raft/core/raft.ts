@@ -983,6 +983,15 @@ export class Raft {
     if (pr !== undefined && pr.state === 'replicate') pr.becomeProbe();
   }
 
+  /**
+   * The storage may now hold entries it reported unavailable (a read back it had started has
+   * ended): a leader sends to each follower again what its progress allows, nothing else.
+   */
+  retryAppends(): void {
+    if (this.role !== 'leader') return;
+    for (const id of this.tracker.ids()) if (id !== this.id) this.#maybeSendAppend(id, false);
+  }
+
   reportSnapshot(id: NodeId, ok: boolean): void {
     if (this.role !== 'leader') return;
     const pr = this.tracker.progress.get(id);

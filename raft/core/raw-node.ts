@@ -154,6 +154,11 @@ export class RawNode implements RawNodeApi {
     this.#raft.reportSnapshot(id, ok);
   }
 
+  /** See Raft `retryAppends`: after the storage's entry reader got entries it lacked. */
+  retryAppends(): void {
+    this.#raft.retryAppends();
+  }
+
   resetPeers(voters: readonly NodeId[]): void {
     this.#raft.resetPeers(voters);
   }

@@ -59,6 +59,7 @@
  * in the indexes throws {@link WalCorruptError}.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WalPositions } from './wal-positions.ts';
 import type { Entry } from '../core/types.ts';
@@ -157,13 +158,21 @@ export interface Wal {
   readonly firstIndex: number;
   readonly stats: Readonly<WalStats>;
   /**
-   * Read the live entries `[lo, hi)` back from the segment files, synchronously (the runtime's
-   * storage calls it for entries whose data it evicted from memory: raft/node.ts). Only entries
+   * Read the live entries `[lo, hi)` back from the segment files, synchronously. Only entries
    * whose append resolved may be read. Throws {@link WalCorruptError} when a record is not the
    * one written there, or a plain Error for an entry the WAL does not hold. Reads with node:fs
    * directly, not through `WalOptions.fs`.
    */
   readEntries(lo: number, hi: number): Entry[];
+  /**
+   * {@link readEntries} without blocking: the entries from `lo`, before `hi`, at most `bytesMax`
+   * of records (at least one). The runtime reads the entries it evicted from memory this way
+   * (raft/read-ahead.ts). Entries compacted or overwritten while the read runs may come back
+   * damaged (a rejection) or as they were: the caller checks.
+   */
+  readEntriesAsync(lo: number, hi: number, bytesMax: number): Promise<Entry[]>;
+  /** True while the WAL knows where entry `index` lies (written or replayed, not compacted). */
+  holds(index: number): boolean;
   /** Wait for queued appends, then close. Later appends reject with WalClosedError. */
   close(): Promise<void>;
 }
@@ -195,6 +204,17 @@ export function legacySegmentFileName(sequence: number, firstIndex: number): str
 /** The file name of a compacted segment kept for reuse. */
 export function freeFileName(sequence: number): string {
   return `free-${String(sequence).padStart(16, '0')}.wal`;
+}
+
+/** One read of {@link Wal.readEntries}: records `lo` .. `hi - 1`, back to back at `start` .. `end`. */
+interface ReadRun {
+  readonly segment: Segment;
+  readonly start: number;
+  readonly end: number;
+  readonly lo: number;
+  readonly hi: number;
+  /** Record lengths, in order. */
+  readonly lengths: readonly number[];
 }
 
 interface Segment {
@@ -676,46 +696,97 @@ class SegmentedWal implements Wal {
   }
 
   readEntries(lo: number, hi: number): Entry[] {
-    const positions = this.positions;
     const out: Entry[] = [];
-    let i = lo;
-    while (i < hi) {
-      if (!positions.has(i)) throw new Error(`wal: entry ${i} is not held (held: ${positions.first}..${positions.first + positions.size - 1})`);
-      // One read per run of records back to back in one segment.
-      const sequence = positions.sequence(i);
-      const start = positions.offset(i);
-      let end = start + positions.length(i);
-      let j = i + 1;
-      while (j < hi && positions.has(j) && positions.sequence(j) === sequence && positions.offset(j) === end) {
-        end += positions.length(j);
-        j++;
-      }
-      const segment = this.segments.find((s) => s.sequence === sequence);
-      if (segment === undefined) throw new Error(`wal: entry ${i} lies in segment ${sequence}, which is gone`);
-      const buf = Buffer.allocUnsafe(end - start);
-      const fd = openSync(segment.path, 'r');
+    for (const run of this.planRead(lo, hi, Number.POSITIVE_INFINITY)) {
+      const buf = Buffer.allocUnsafe(run.end - run.start);
+      const fd = openSync(run.segment.path, 'r');
       try {
         let done = 0;
         while (done < buf.length) {
-          const n = readSync(fd, buf, done, buf.length - done, start + done);
-          if (n === 0) throw new WalCorruptError(segment.path, start + done, `end of file reading entries ${i}..${j - 1} back`);
+          const n = readSync(fd, buf, done, buf.length - done, run.start + done);
+          if (n === 0) throw new WalCorruptError(run.segment.path, run.start + done, `end of file reading entries ${run.lo}..${run.hi - 1} back`);
           done += n;
         }
       } finally {
         closeSync(fd);
       }
-      let o = 0;
-      for (let k = i; k < j; k++) {
-        const r = decodeRecord(buf, o, segment.salt);
-        if ('reason' in r) throw new WalCorruptError(segment.path, start + o, `entry ${k} read back: ${r.reason}`);
-        if (r.entry === null || r.index !== k) throw new WalCorruptError(segment.path, start + o, `entry ${k} read back as record ${r.index}`);
-        out.push(r.entry);
-        o += positions.length(k);
-      }
-      i = j;
+      this.decodeRun(run, buf, out);
     }
     this.stats.entriesReadBack += out.length;
     return out;
+  }
+
+  /**
+   * {@link readEntries} from `lo` on, without blocking the event loop: the entries from `lo` up to
+   * (not including) `hi`, at most `bytesMax` of records (at least one). The same checks; a failed
+   * read rejects. Entries compacted or rewritten while the read runs may come back as they were
+   * before: the caller checks their terms against its log before using them.
+   */
+  async readEntriesAsync(lo: number, hi: number, bytesMax: number): Promise<Entry[]> {
+    const out: Entry[] = [];
+    for (const run of this.planRead(lo, hi, bytesMax)) {
+      const buf = Buffer.allocUnsafe(run.end - run.start);
+      const handle = await open(run.segment.path, 'r');
+      try {
+        let done = 0;
+        while (done < buf.length) {
+          const { bytesRead } = await handle.read(buf, done, buf.length - done, run.start + done);
+          if (bytesRead === 0) throw new WalCorruptError(run.segment.path, run.start + done, `end of file reading entries ${run.lo}..${run.hi - 1} back`);
+          done += bytesRead;
+        }
+      } finally {
+        await handle.close();
+      }
+      this.decodeRun(run, buf, out);
+    }
+    this.stats.entriesReadBack += out.length;
+    return out;
+  }
+
+  /** True while the WAL knows where entry `index` lies (written or replayed, not compacted). */
+  holds(index: number): boolean {
+    return this.positions.has(index);
+  }
+
+  /**
+   * The reads that fetch entries `lo` .. `hi - 1`: one per run of records back to back in one
+   * segment, stopping once `bytesMax` of records are planned (at least one record).
+   */
+  private planRead(lo: number, hi: number, bytesMax: number): ReadRun[] {
+    const positions = this.positions;
+    const runs: ReadRun[] = [];
+    let bytes = 0;
+    let i = lo;
+    while (i < hi && (i === lo || bytes + positions.length(i) <= bytesMax)) {
+      if (!positions.has(i)) throw new Error(`wal: entry ${i} is not held (held: ${positions.first}..${positions.first + positions.size - 1})`);
+      const sequence = positions.sequence(i);
+      const start = positions.offset(i);
+      bytes += positions.length(i);
+      let end = start + positions.length(i);
+      let j = i + 1;
+      while (j < hi && positions.has(j) && positions.sequence(j) === sequence && positions.offset(j) === end && bytes + positions.length(j) <= bytesMax) {
+        bytes += positions.length(j);
+        end += positions.length(j);
+        j++;
+      }
+      const segment = this.segments.find((s) => s.sequence === sequence);
+      if (segment === undefined) throw new Error(`wal: entry ${i} lies in segment ${sequence}, which is gone`);
+      runs.push({ segment, start, end, lo: i, hi: j, lengths: Array.from({ length: j - i }, (_, k) => positions.length(i + k)) });
+      i = j;
+    }
+    return runs;
+  }
+
+  /** Decode and check the records of `run` read into `buf`, appending their entries to `out`. */
+  private decodeRun(run: ReadRun, buf: Buffer, out: Entry[]): void {
+    let o = 0;
+    for (let k = run.lo; k < run.hi; k++) {
+      const r = decodeRecord(buf, o, run.segment.salt);
+      if ('reason' in r) throw new WalCorruptError(run.segment.path, run.start + o, `entry ${k} read back: ${r.reason}`);
+      if (r.entry === null || r.index !== k) throw new WalCorruptError(run.segment.path, run.start + o, `entry ${k} read back as record ${r.index}`);
+      out.push(r.entry);
+      o += run.lengths[k - run.lo]!;
+    }
   }
 
   async compact(index: number): Promise<void> {

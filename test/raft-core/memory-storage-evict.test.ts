@@ -1,5 +1,5 @@
 import test from 'ava';
-import { MemoryStorage, type Entry } from '../../raft/core/index.ts';
+import { MemoryStorage, StorageUnavailableError, type Entry } from '../../raft/core/index.ts';
 
 function entry(index: number, term: number, bytes: number, type: Entry['type'] = 'normal'): Entry {
   return { index, term, type, data: new Uint8Array(bytes).fill(index & 0xff) };
@@ -71,4 +71,26 @@ test('memory storage - a reader that returns other entries than those evicted fa
   const bare = new MemoryStorage();
   bare.append([entry(1, 1, 4)]);
   t.throws(() => bare.evict(1), { message: /without an entry reader/ });
+});
+
+test('memory storage - a reader with part of a run at hand answers with fewer entries; with none, the held entries before it or StorageUnavailableError', (t) => {
+  const { storage, written } = stored();
+  storage.evict(7);
+  // Entries 1..4 and 6..7 are evicted (5 is a configuration change, held). The reader has at most two at hand.
+  let atHand = 2;
+  storage.setEntryReader((lo, hi) => {
+    if (atHand === 0) throw new StorageUnavailableError(lo);
+    return Array.from({ length: Math.min(hi - lo, atHand) }, (_, k) => written.get(lo + k)!);
+  });
+  t.deepEqual(storage.entries(1, 11, Number.MAX_SAFE_INTEGER), [1, 2].map((i) => written.get(i)));
+  // Held entry 5 first, then the run 6..7 of which two are at hand, then held entries.
+  t.deepEqual(storage.entries(5, 11, Number.MAX_SAFE_INTEGER), [5, 6, 7, 8, 9, 10].map((i) => written.get(i)));
+  atHand = 1;
+  t.deepEqual(storage.entries(5, 11, Number.MAX_SAFE_INTEGER), [5, 6].map((i) => written.get(i)));
+  atHand = 0;
+  t.deepEqual(storage.entries(5, 11, Number.MAX_SAFE_INTEGER), [written.get(5)], 'the held entry before the run');
+  t.throws(() => storage.entries(1, 11, Number.MAX_SAFE_INTEGER), { instanceOf: StorageUnavailableError });
+  // A reader that answers with nothing at all breaks its contract.
+  storage.setEntryReader(() => []);
+  t.throws(() => storage.entries(1, 11, Number.MAX_SAFE_INTEGER), { message: /read back 0 entries/ });
 });

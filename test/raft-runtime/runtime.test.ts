@@ -125,6 +125,8 @@ test.serial('raft runtime - a follower further behind than the leader keeps in m
   t.deepEqual((await cluster.dump(follower)).data, data);
   const after = await cluster.status(leader);
   t.true(after.walStats['entriesReadBack']! >= 300, `the leader read back ${after.walStats['entriesReadBack']} entries`);
+  // Off the event loop (raft/read-ahead.ts): the core found entries not yet at hand and waited.
+  t.true(after.readAhead.misses > 0, `the core never waited for a read back (${JSON.stringify(after.readAhead)})`);
   t.is((await cluster.status(follower)).snapshotIndex, 0, 'the follower caught up from the log, not a snapshot');
 });
 

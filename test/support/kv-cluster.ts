@@ -217,4 +217,5 @@ export interface StatusLike {
   confState: { voters: string[]; learners: string[]; votersOutgoing: string[] };
   walStats: Record<string, number>;
   logHeldBytes: number;
+  readAhead: { heldBytes: number; readsInFlight: number; misses: number };
 }
