@@ -44,11 +44,12 @@
  * batch boundary when the batch would push it past `segmentBytesMax` (the new file is created,
  * fsynced, and the directory fsynced before the batch is written into it).
  *
- * Reading back (`readEntries`): the WAL keeps where each live entry's record lies (segment,
- * offset, length: wal-positions.ts), from its writes and from the replay at open, so that the
- * runtime can drop applied entries from memory and still send them to a follower that is behind
- * (raft/node.ts `evictEntries`). A run of records back to back is one synchronous read; every
- * record read is checked (CRC, index) before it is returned.
+ * Reading back (`readEntriesAsync`, and `readEntries` synchronously): the WAL keeps where each
+ * live entry's record lies (segment, offset, length: wal-positions.ts), from its writes and from
+ * the replay at open, so that the runtime can drop applied entries from memory and still send
+ * them to a follower that is behind (raft/node.ts `evictEntries`, raft/read-ahead.ts). A run of
+ * records back to back is one read; every record read is checked (CRC, index) before it is
+ * returned.
  *
  * Failure: a write or fsync error is fatal (fsyncgate): the WAL stops, the failing appends and
  * every later call reject with the same {@link FatalStorageError}. Nothing is retried.
