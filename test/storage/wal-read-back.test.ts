@@ -91,3 +91,36 @@ test('wal positions - the later write of an index wins, resets and drops', (t) =
   t.is(p.size, 0);
   t.is(p.first, 60);
 });
+
+test('wal read-back - asynchronously: the same entries, at most bytesMax of records but at least one, and damage or compaction rejects', async (t) => {
+  const dir = await tempDir(t);
+  const { wal } = await openWal(dir, { segmentBytesMax: 4096, recycleFilesMax: 0 });
+  for (let i = 1; i <= 40; i += 4) await wal.append(entries(i, i + 3, 1, 200));
+  t.true(wal.holds(1) && wal.holds(40) && !wal.holds(41));
+  t.deepEqual(plain(await wal.readEntriesAsync(1, 41, Number.MAX_SAFE_INTEGER)), plain(wal.readEntries(1, 41)));
+  // Records of 200 + 25 bytes: three fit in 700, and a limit below one record still gives one.
+  t.deepEqual((await wal.readEntriesAsync(5, 41, 3 * (RECORD_HEADER_BYTES + 200) + 25)).map((e) => e.index), [5, 6, 7]);
+  t.deepEqual((await wal.readEntriesAsync(5, 41, 1)).map((e) => e.index), [5]);
+  t.deepEqual((await wal.readEntriesAsync(38, 40, Number.MAX_SAFE_INTEGER)).map((e) => e.index), [38, 39]);
+  await wal.compact(20);
+  t.false(wal.holds(20));
+  await t.throwsAsync(wal.readEntriesAsync(20, 25, Number.MAX_SAFE_INTEGER), { message: /entry 20 is not held/ });
+  // A byte flipped under entry 30: rejected, never returned.
+  const seg = (await readdir(dir)).filter((n) => n.startsWith('wal-')).sort();
+  let found = false;
+  for (const name of seg) {
+    const h = await openRaw(join(dir, name), 'r+');
+    const all = Buffer.alloc((await h.stat()).size);
+    await h.read(all, 0, all.length, 0);
+    const at = all.indexOf(Buffer.from(entry(30, 1, 200).data));
+    if (at >= 0) {
+      await h.write(Buffer.from([all[at + 10]! ^ 0xff]), 0, 1, at + 10);
+      found = true;
+    }
+    await h.close();
+    if (found) break;
+  }
+  t.true(found, 'entry 30 located on disk');
+  await t.throwsAsync(wal.readEntriesAsync(29, 32, Number.MAX_SAFE_INTEGER), { instanceOf: WalCorruptError, message: /entry 30 read back/ });
+  await wal.close();
+});
