@@ -654,7 +654,13 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     if (ticks <= 0) return;
     this.lastTickAt += ticks * this.tickMs;
     ticks = Math.min(ticks, 2 * this.electionTicks);
-    for (let i = 0; i < ticks; i++) this.raw.tick();
+    try {
+      for (let i = 0; i < ticks; i++) this.raw.tick();
+    } catch (error) {
+      // As in onMessages: a failure of the core's storage while ticking is fatal.
+      this.fail(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
     for (const read of this.reads.values()) {
       read.ticksWaiting += ticks;
       if (read.ticksWaiting < READ_INDEX_RETRY_TICKS) continue;
@@ -695,6 +701,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
         await this.handleReady(rd);
         if (this.stopped) break;
         this.raw.advance(rd);
+        this.evictEntries();
         await this.maybeSnapshot();
       }
     } catch (e) {
@@ -983,7 +990,10 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
    * alive: at 100 MB/s of edits, two per second on every node, each marking the whole heap.
    */
   private evictEntries(): void {
-    let through = this.applied;
+    // Never above what the core knows applied: the core reads the entries above it (a campaign
+    // checks them for configuration changes) and cannot wait for a read back there. The core
+    // learns of an apply at `advance`, after the runtime applied: the Ready loop evicts again then.
+    let through = Math.min(this.applied, this.raw.appliedIndex());
     const lowestMatch = this.raw.lowestFollowerMatch();
     if (lowestMatch < through && this.storage.heldBytes <= (this.options.laggingFollowerCacheBytes ?? DEFAULT_LAGGING_FOLLOWER_CACHE_BYTES)) {
       through = lowestMatch;

@@ -1038,6 +1038,16 @@ export class Raft {
 
   // ---------------------------------------------------------------- status
 
+  /**
+   * The highest index the caller reported applied (through `advance`). The core reads entries
+   * above it without expecting the storage to be unable to answer (the campaign's check for
+   * unapplied configuration changes, the committed entries to hand out): a runtime that evicts
+   * entries from its storage must evict none above it.
+   */
+  appliedIndex(): number {
+    return this.log.applied;
+  }
+
   /** The lowest match index among the other members (voters and learners) while leader; Infinity otherwise or when alone. */
   lowestFollowerMatch(): number {
     if (this.role !== 'leader') return Number.POSITIVE_INFINITY;

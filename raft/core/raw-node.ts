@@ -171,4 +171,9 @@ export class RawNode implements RawNodeApi {
   lowestFollowerMatch(): number {
     return this.#raft.lowestFollowerMatch();
   }
+
+  /** See Raft `appliedIndex`: what the runtime may evict from its storage, at most. */
+  appliedIndex(): number {
+    return this.#raft.appliedIndex();
+  }
 }
