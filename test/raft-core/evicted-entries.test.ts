@@ -15,16 +15,26 @@ function reader(log: Map<number, Entry>, state: { available: boolean; asked: num
   };
 }
 
-test('evicted entries - a follower behind is sent nothing while they are not at hand, and catches up once retryAppends is called', (t) => {
+/**
+ * A cluster of a, b, c led by a, with `count` entries proposed (c cut off meanwhile when
+ * `isolateC`); then `holder` evicts everything the core knows applied, behind a reader that
+ * answers only once `state.available`.
+ */
+function evictedCluster(holder: string, count: number, isolateC: boolean) {
   const cluster = new Cluster(['a', 'b', 'c']);
   cluster.elect('a');
-  cluster.isolate('c');
-  for (let i = 0; i < 10; i++) cluster.propose('a', `x${i}`);
-  const a = cluster.get('a');
-  const log = new Map(a.storage.entries(a.storage.firstIndex(), a.storage.lastIndex() + 1, Number.MAX_SAFE_INTEGER).map((e) => [e.index, e]));
+  if (isolateC) cluster.isolate('c');
+  for (let i = 0; i < count; i++) cluster.propose('a', `x${i}`);
+  const member = cluster.get(holder);
+  const log = new Map(member.storage.entries(member.storage.firstIndex(), member.storage.lastIndex() + 1, Number.MAX_SAFE_INTEGER).map((e) => [e.index, e]));
   const state = { available: false, asked: 0 };
-  a.storage.setEntryReader(reader(log, state));
-  a.storage.evict(a.node.appliedIndex());
+  member.storage.setEntryReader(reader(log, state));
+  member.storage.evict(member.node.appliedIndex());
+  return { cluster, member, state };
+}
+
+test('evicted entries - a follower behind is sent nothing while they are not at hand, and catches up once retryAppends is called', (t) => {
+  const { cluster, member: a, state } = evictedCluster('a', 10, true);
   t.true(a.storage.evictedThrough > cluster.get('c').storage.lastIndex(), 'c needs evicted entries');
   cluster.heal();
   cluster.tickAll(5); // heartbeats: c answers, a tries to send
@@ -39,14 +49,7 @@ test('evicted entries - a follower behind is sent nothing while they are not at 
 });
 
 test('evicted entries - a campaign reads only entries above the applied index: evicting through appliedIndex() keeps it safe, evicting past it does not', (t) => {
-  const cluster = new Cluster(['a', 'b', 'c']);
-  cluster.elect('a');
-  for (let i = 0; i < 5; i++) cluster.propose('a', `x${i}`);
-  const b = cluster.get('b');
-  const log = new Map(b.storage.entries(b.storage.firstIndex(), b.storage.lastIndex() + 1, Number.MAX_SAFE_INTEGER).map((e) => [e.index, e]));
-  const state = { available: false, asked: 0 };
-  b.storage.setEntryReader(reader(log, state));
-  b.storage.evict(b.node.appliedIndex());
+  const { cluster, member: b, state } = evictedCluster('b', 5, false);
   b.node.campaign(); // checks the entries above the applied index for configuration changes
   cluster.settle();
   t.deepEqual(cluster.leaders(), ['b']);
