@@ -340,7 +340,13 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       readableThrough: () => this.storage.evictedThrough,
       onReadable: () => {
         if (this.stopped || this.failure !== undefined) return;
-        this.raw.retryAppends();
+        try {
+          this.raw.retryAppends();
+        } catch (error) {
+          // As in onMessages (this runs in a promise callback: never let it escape there).
+          this.fail(error instanceof Error ? error : new Error(String(error)));
+          return;
+        }
         this.scheduleReady();
       },
       onFailure: (error) => this.fail(error),
