@@ -134,6 +134,11 @@ export class JournalNodeMetrics {
     totalCounter('raft_wal_batches_total', 'Batches (writes) of the Raft WAL', walTotal('batches'));
     totalCounter('raft_wal_appends_total', 'Append calls of the Raft WAL', walTotal('appends'));
     totalCounter('raft_wal_entries_read_back_total', 'Entries read back from the Raft WAL (evicted from memory, then needed: a follower behind)', walTotal('entriesReadBack'));
+    totalCounter(
+      'raft_read_ahead_waits_total',
+      "Sends to a follower behind that waited for its evicted entries to be read back from the WAL (off the event loop: raft/read-ahead.ts)",
+      () => node.status().readAhead.misses,
+    );
     totalCounter('qjournal_page_cache_dropped_bytes_total', 'Synced bytes of WAL and segment files given back to the kernel (posix_fadvise DONTNEED)', () => pageCacheDropStats.bytes);
     totalCounter('qjournal_page_cache_drop_failures_total', 'posix_fadvise calls that returned an error (advice only: no data is affected)', () => pageCacheDropStats.failures);
     totalCounter('qjournal_page_cache_drops_skipped_total', 'Page-cache drops not made because too many were in flight (the pages stay cached)', () => pageCacheDropStats.skipped);

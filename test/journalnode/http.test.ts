@@ -90,6 +90,7 @@ test.serial('journalnode - /healthz, /status and /metrics describe the node and 
   t.is(metricValue(metrics, /^raft_wal_segments_reused_total (\d+)$/m), 0, 'nothing compacted yet, nothing reused');
   t.true((metricValue(metrics, /^qjournal_journal_bytes_applied_total (\d+)$/m) ?? 0) >= 700 * 116);
   t.regex(metrics, /^raft_follower_lag_entries\{peer="jn\d"\} \d+$/m);
+  t.is(metricValue(metrics, /^raft_read_ahead_waits_total (\d+)$/m), 0, 'no follower behind the entries kept in memory');
 
   // The Raft admin service answers on the same gRPC port.
   const admin = new RaftAdminClient({ nodes: cluster.rpcAddresses });
