@@ -41,7 +41,7 @@ export const READ_AHEAD_READS_MAX = 2;
 /** Where the entries are read from (the WAL). */
 export interface ReadAheadSource {
   /** Entries from `lo`, before `hi`, at most `bytesMax` of records (at least one). */
-  readEntriesAsync(lo: number, hi: number, bytesMax: number): Promise<Entry[]>;
+  readEntries(lo: number, hi: number, bytesMax: number): Promise<Entry[]>;
   /** True while entry `index` can be read. */
   holds(index: number): boolean;
 }
@@ -148,7 +148,7 @@ export class EntryReadAhead {
     if (this.windows.some((window) => lo >= window.lo && lo < window.lo + window.entries.length)) return;
     const generation = this.generation;
     this.reading.add(lo);
-    this.options.source.readEntriesAsync(lo, through + 1, this.windowBytes).then(
+    this.options.source.readEntries(lo, through + 1, this.windowBytes).then(
       (entries) => {
         if (generation !== this.generation) return;
         this.reading.delete(lo);

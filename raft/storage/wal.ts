@@ -44,7 +44,7 @@
  * batch boundary when the batch would push it past `segmentBytesMax` (the new file is created,
  * fsynced, and the directory fsynced before the batch is written into it).
  *
- * Reading back (`readEntriesAsync`, and `readEntries` synchronously): the WAL keeps where each
+ * Reading back (`readEntries`): the WAL keeps where each
  * live entry's record lies (segment, offset, length: wal-positions.ts), from its writes and from
  * the replay at open, so that the runtime can drop applied entries from memory and still send
  * them to a follower that is behind (raft/node.ts `evictEntries`, raft/read-ahead.ts). A run of
@@ -59,7 +59,6 @@
  * reported; a bad record followed by a valid one, a bad record in any other segment, or a gap
  * in the indexes throws {@link WalCorruptError}.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WalPositions } from './wal-positions.ts';
@@ -159,19 +158,15 @@ export interface Wal {
   readonly firstIndex: number;
   readonly stats: Readonly<WalStats>;
   /**
-   * Read the live entries `[lo, hi)` back from the segment files, synchronously. Only entries
-   * whose append resolved may be read. Throws {@link WalCorruptError} when a record is not the
-   * one written there, or a plain Error for an entry the WAL does not hold. Reads with node:fs
-   * directly, not through `WalOptions.fs`.
+   * Read live entries back from the segment files, off the event loop: those from `lo`, before
+   * `hi`, at most `bytesMax` of records (at least one; default: all). Only entries whose append
+   * resolved may be read. Rejects with {@link WalCorruptError} when a record is not the one
+   * written there, or a plain Error for an entry the WAL does not hold. The runtime reads the
+   * entries it evicted from memory this way (raft/read-ahead.ts); entries compacted or
+   * overwritten while the read runs may come back damaged (a rejection) or as they were: the
+   * caller checks. Reads with node:fs directly, not through `WalOptions.fs`.
    */
-  readEntries(lo: number, hi: number): Entry[];
-  /**
-   * {@link readEntries} without blocking: the entries from `lo`, before `hi`, at most `bytesMax`
-   * of records (at least one). The runtime reads the entries it evicted from memory this way
-   * (raft/read-ahead.ts). Entries compacted or overwritten while the read runs may come back
-   * damaged (a rejection) or as they were: the caller checks.
-   */
-  readEntriesAsync(lo: number, hi: number, bytesMax: number): Promise<Entry[]>;
+  readEntries(lo: number, hi: number, bytesMax?: number): Promise<Entry[]>;
   /** True while the WAL knows where entry `index` lies (written or replayed, not compacted). */
   holds(index: number): boolean;
   /** Wait for queued appends, then close. Later appends reject with WalClosedError. */
@@ -214,8 +209,6 @@ interface ReadRun {
   readonly end: number;
   readonly lo: number;
   readonly hi: number;
-  /** Record lengths, in order. */
-  readonly lengths: readonly number[];
 }
 
 interface Segment {
@@ -696,34 +689,7 @@ class SegmentedWal implements Wal {
     for (const p of rejected) p.reject(error);
   }
 
-  readEntries(lo: number, hi: number): Entry[] {
-    const out: Entry[] = [];
-    for (const run of this.planRead(lo, hi, Number.POSITIVE_INFINITY)) {
-      const buf = Buffer.allocUnsafe(run.end - run.start);
-      const fd = openSync(run.segment.path, 'r');
-      try {
-        let done = 0;
-        while (done < buf.length) {
-          const n = readSync(fd, buf, done, buf.length - done, run.start + done);
-          if (n === 0) throw new WalCorruptError(run.segment.path, run.start + done, `end of file reading entries ${run.lo}..${run.hi - 1} back`);
-          done += n;
-        }
-      } finally {
-        closeSync(fd);
-      }
-      this.decodeRun(run, buf, out);
-    }
-    this.stats.entriesReadBack += out.length;
-    return out;
-  }
-
-  /**
-   * {@link readEntries} from `lo` on, without blocking the event loop: the entries from `lo` up to
-   * (not including) `hi`, at most `bytesMax` of records (at least one). The same checks; a failed
-   * read rejects. Entries compacted or rewritten while the read runs may come back as they were
-   * before: the caller checks their terms against its log before using them.
-   */
-  async readEntriesAsync(lo: number, hi: number, bytesMax: number): Promise<Entry[]> {
+  async readEntries(lo: number, hi: number, bytesMax = Number.POSITIVE_INFINITY): Promise<Entry[]> {
     const out: Entry[] = [];
     for (const run of this.planRead(lo, hi, bytesMax)) {
       const buf = Buffer.allocUnsafe(run.end - run.start);
@@ -772,13 +738,16 @@ class SegmentedWal implements Wal {
       }
       const segment = this.segments.find((s) => s.sequence === sequence);
       if (segment === undefined) throw new Error(`wal: entry ${i} lies in segment ${sequence}, which is gone`);
-      runs.push({ segment, start, end, lo: i, hi: j, lengths: Array.from({ length: j - i }, (_, k) => positions.length(i + k)) });
+      runs.push({ segment, start, end, lo: i, hi: j });
       i = j;
     }
     return runs;
   }
 
-  /** Decode and check the records of `run` read into `buf`, appending their entries to `out`. */
+  /**
+   * Decode and check the records of `run` read into `buf`, appending their entries to `out`:
+   * exactly the run's entries, back to back, filling `buf`.
+   */
   private decodeRun(run: ReadRun, buf: Buffer, out: Entry[]): void {
     let o = 0;
     for (let k = run.lo; k < run.hi; k++) {
@@ -786,8 +755,9 @@ class SegmentedWal implements Wal {
       if ('reason' in r) throw new WalCorruptError(run.segment.path, run.start + o, `entry ${k} read back: ${r.reason}`);
       if (r.entry === null || r.index !== k) throw new WalCorruptError(run.segment.path, run.start + o, `entry ${k} read back as record ${r.index}`);
       out.push(r.entry);
-      o += run.lengths[k - run.lo]!;
+      o += 8 + buf.readUInt32LE(o); // the record's length field, checked by decodeRecord
     }
+    if (o !== buf.length) throw new WalCorruptError(run.segment.path, run.start + o, `entries ${run.lo}..${run.hi - 1} read back: ${buf.length - o} bytes left over`);
   }
 
   async compact(index: number): Promise<void> {

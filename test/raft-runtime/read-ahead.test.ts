@@ -23,7 +23,7 @@ function fixture(last = 100, options: { windowBytes?: number; cacheBytesMax?: nu
   let holdsFrom = 1;
   const events = { readable: 0, failures: [] as Error[] };
   const source: ReadAheadSource = {
-    readEntriesAsync: (lo, hi, bytesMax) =>
+    readEntries: (lo, hi, bytesMax) =>
       new Promise<Entry[]>((resolve, reject) => {
         reads.push({ lo, hi, bytesMax, resolve, reject });
       }),

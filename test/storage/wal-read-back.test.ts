@@ -18,22 +18,22 @@ test('wal read-back - entries read back equal the live ones: across segments, ze
   await wal.append(replaced);
   const live: Entry[] = [...entries(1, 29, 1, 200), ...replaced];
   t.true((await readdir(dir)).filter((n) => n.startsWith('wal-')).length >= 5);
-  t.deepEqual(plain(wal.readEntries(1, 45)), plain(live));
-  t.deepEqual(plain(wal.readEntries(29, 31)), plain(live.slice(28, 30)));
+  t.deepEqual(plain(await wal.readEntries(1, 45)), plain(live));
+  t.deepEqual(plain(await wal.readEntries(29, 31)), plain(live.slice(28, 30)));
   t.is(wal.stats.entriesReadBack, 44 + 2);
-  t.throws(() => wal.readEntries(45, 46), { message: /entry 45 is not held/ });
+  await t.throwsAsync(wal.readEntries(45, 46), { message: /entry 45 is not held/ });
   await wal.close();
 
   const reopened = await openWal(dir, { segmentBytesMax: 4096 });
-  t.deepEqual(plain(reopened.wal.readEntries(1, 45)), plain(live));
+  t.deepEqual(plain(await reopened.wal.readEntries(1, 45)), plain(live));
   // A zero-copy payload written after the reopen, then a reset (a snapshot installed).
   const big2 = entry(45, 3, ZERO_COPY_PAYLOAD_BYTES_MIN + 7);
   await reopened.wal.append([big2, entry(46, 3, 10)]);
-  t.deepEqual(plain(reopened.wal.readEntries(44, 47)), plain([live[43]!, big2, entry(46, 3, 10)]));
+  t.deepEqual(plain(await reopened.wal.readEntries(44, 47)), plain([live[43]!, big2, entry(46, 3, 10)]));
   await reopened.wal.reset(100);
   await reopened.wal.append(entries(100, 102, 4));
-  t.deepEqual(plain(reopened.wal.readEntries(100, 103)), plain(entries(100, 102, 4)));
-  t.throws(() => reopened.wal.readEntries(46, 47), { message: /not held/ });
+  t.deepEqual(plain(await reopened.wal.readEntries(100, 103)), plain(entries(100, 102, 4)));
+  await t.throwsAsync(reopened.wal.readEntries(46, 47), { message: /not held/ });
   await reopened.wal.close();
 });
 
@@ -42,8 +42,8 @@ test('wal read-back - compaction forgets the positions below its index', async (
   const { wal } = await openWal(dir, { segmentBytesMax: 2048, recycleFilesMax: 0 });
   for (let i = 1; i <= 60; i++) await wal.append([entry(i, 1, 200)]);
   await wal.compact(30);
-  t.throws(() => wal.readEntries(30, 31), { message: /not held/ });
-  t.deepEqual(plain(wal.readEntries(31, 61)), plain(entries(31, 60, 1, 200)));
+  await t.throwsAsync(wal.readEntries(30, 31), { message: /not held/ });
+  t.deepEqual(plain(await wal.readEntries(31, 61)), plain(entries(31, 60, 1, 200)));
   await wal.close();
 });
 
@@ -60,8 +60,8 @@ test('wal read-back - a record damaged on disk is reported, never returned', asy
   b[0] = b[0]! ^ 0xff;
   await h.write(b, 0, 1, at);
   await h.close();
-  t.deepEqual(plain(wal.readEntries(1, 3)), plain(entries(1, 2, 1, 100)));
-  const error = t.throws(() => wal.readEntries(1, 6), { instanceOf: WalCorruptError });
+  t.deepEqual(plain(await wal.readEntries(1, 3)), plain(entries(1, 2, 1, 100)));
+  const error = await t.throwsAsync(wal.readEntries(1, 6), { instanceOf: WalCorruptError });
   t.regex(error!.message, /entry 3 read back: crc32c mismatch/);
   await wal.close();
 });
@@ -92,19 +92,19 @@ test('wal positions - the later write of an index wins, resets and drops', (t) =
   t.is(p.first, 60);
 });
 
-test('wal read-back - asynchronously: the same entries, at most bytesMax of records but at least one, and damage or compaction rejects', async (t) => {
+test('wal read-back - by bytes: at most bytesMax of records but at least one; compaction and damage reject', async (t) => {
   const dir = await tempDir(t);
   const { wal } = await openWal(dir, { segmentBytesMax: 4096, recycleFilesMax: 0 });
   for (let i = 1; i <= 40; i += 4) await wal.append(entries(i, i + 3, 1, 200));
   t.true(wal.holds(1) && wal.holds(40) && !wal.holds(41));
-  t.deepEqual(plain(await wal.readEntriesAsync(1, 41, Number.MAX_SAFE_INTEGER)), plain(wal.readEntries(1, 41)));
+  t.deepEqual(plain(await wal.readEntries(1, 41, Number.MAX_SAFE_INTEGER)), plain(entries(1, 40, 1, 200)));
   // Records of 200 + 25 bytes: three fit in 700, and a limit below one record still gives one.
-  t.deepEqual((await wal.readEntriesAsync(5, 41, 3 * (RECORD_HEADER_BYTES + 200) + 25)).map((e) => e.index), [5, 6, 7]);
-  t.deepEqual((await wal.readEntriesAsync(5, 41, 1)).map((e) => e.index), [5]);
-  t.deepEqual((await wal.readEntriesAsync(38, 40, Number.MAX_SAFE_INTEGER)).map((e) => e.index), [38, 39]);
+  t.deepEqual((await wal.readEntries(5, 41, 3 * (RECORD_HEADER_BYTES + 200) + 25)).map((e) => e.index), [5, 6, 7]);
+  t.deepEqual((await wal.readEntries(5, 41, 1)).map((e) => e.index), [5]);
+  t.deepEqual((await wal.readEntries(38, 40, Number.MAX_SAFE_INTEGER)).map((e) => e.index), [38, 39]);
   await wal.compact(20);
   t.false(wal.holds(20));
-  await t.throwsAsync(wal.readEntriesAsync(20, 25, Number.MAX_SAFE_INTEGER), { message: /entry 20 is not held/ });
+  await t.throwsAsync(wal.readEntries(20, 25, Number.MAX_SAFE_INTEGER), { message: /entry 20 is not held/ });
   // A byte flipped under entry 30: rejected, never returned.
   const seg = (await readdir(dir)).filter((n) => n.startsWith('wal-')).sort();
   let found = false;
@@ -121,6 +121,6 @@ test('wal read-back - asynchronously: the same entries, at most bytesMax of reco
     if (found) break;
   }
   t.true(found, 'entry 30 located on disk');
-  await t.throwsAsync(wal.readEntriesAsync(29, 32, Number.MAX_SAFE_INTEGER), { instanceOf: WalCorruptError, message: /entry 30 read back/ });
+  await t.throwsAsync(wal.readEntries(29, 32, Number.MAX_SAFE_INTEGER), { instanceOf: WalCorruptError, message: /entry 30 read back/ });
   await wal.close();
 });
