@@ -854,7 +854,6 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   private setApplied(index: number): void {
     if (index < this.applied) throw new Error(`applied index going backwards: ${index} < ${this.applied}`);
     this.applied = index;
-    this.evictEntries();
     if (this.appliedWaiters.length > 0) {
       const still: AppliedWaiter[] = [];
       for (const w of this.appliedWaiters) {
@@ -996,10 +995,10 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
    * alive: at 100 MB/s of edits, two per second on every node, each marking the whole heap.
    */
   private evictEntries(): void {
-    // Never above what the core knows applied: the core reads the entries above it (a campaign
-    // checks them for configuration changes) and cannot wait for a read back there. The core
-    // learns of an apply at `advance`, after the runtime applied: the Ready loop evicts again then.
-    let through = Math.min(this.applied, this.raw.appliedIndex());
+    // Through what the core knows applied (at `advance`, a little after the runtime applied),
+    // never above: the core reads the entries above it (a campaign checks them for configuration
+    // changes) and cannot wait for a read back there. Hence called after each `advance`.
+    let through = this.raw.appliedIndex();
     const lowestMatch = this.raw.lowestFollowerMatch();
     if (lowestMatch < through && this.storage.heldBytes <= (this.options.laggingFollowerCacheBytes ?? DEFAULT_LAGGING_FOLLOWER_CACHE_BYTES)) {
       through = lowestMatch;

@@ -9,10 +9,11 @@
  * of entries it no longer needs in memory (`evict`) and hand in an {@link EntryReader} that reads
  * them back; `entries` then reads evicted runs through it (and answers with fewer entries, or
  * StorageUnavailableError, when the reader has only part of them at hand), and every other call
- * works from what is kept of each entry (index, term, type, data length). The runtime (raft/node.ts) evicts what
- * it has applied and its followers hold: the data would otherwise stay in memory until a
- * snapshot compacts the log (hundreds of megabytes), and the garbage collector of a Node.js
- * process starts a full collection each time 64 MiB more of such buffers is alive.
+ * works from what is kept of each entry (index, term, type, data length). The runtime
+ * (raft/node.ts) evicts what it has applied and its followers hold: the data would otherwise
+ * stay in memory until a snapshot compacts the log (hundreds of megabytes), and the garbage
+ * collector of a Node.js process starts a full collection each time 64 MiB more of such
+ * buffers is alive.
  */
 import { assert } from './assert.ts';
 import { assertContiguous, limitBytes } from './log.ts';
