@@ -27,7 +27,7 @@
  * entries asked for (a compaction ran meanwhile and may have reused the file): then it is
  * dropped, and the core, which no longer asks for them, sends a snapshot.
  */
-import { StorageUnavailableError, type Entry } from './core/types.ts';
+import { StorageUnavailableError, entriesBytes, type Entry } from './core/index.ts';
 
 /** Bytes of entries one read fetches at most: one Raft message's worth. */
 export const READ_AHEAD_WINDOW_BYTES = 8 * 1024 * 1024;
@@ -64,12 +64,6 @@ interface Window {
   readonly lo: number;
   readonly entries: readonly Entry[];
   readonly bytes: number;
-}
-
-function dataBytes(entries: readonly Entry[]): number {
-  let bytes = 0;
-  for (const e of entries) bytes += e.data.byteLength;
-  return bytes;
 }
 
 export class EntryReadAhead {
@@ -153,7 +147,7 @@ export class EntryReadAhead {
         if (generation !== this.generation) return;
         this.reading.delete(lo);
         if (entries.length === 0) return;
-        const bytes = dataBytes(entries);
+        const bytes = entriesBytes(entries);
         this.windows.push({ lo, entries, bytes });
         this.held += bytes;
         while (this.held > this.cacheBytesMax && this.windows.length > 1) this.drop(0);

@@ -16,4 +16,5 @@ export { RaftInvariantError, RaftConfigError } from './assert.ts';
 export { ConfChangeError } from './confchange.ts';
 export { TRANSFER_LEADER_CONTEXT, COMMITTED_ENTRIES_BYTES_MAX_DEFAULT } from './raft.ts';
 export { READ_INDEX_PENDING_MAX } from './read-only.ts';
+export { entriesBytes } from './log.ts';
 export { isValidNodeId } from './validation.ts';
