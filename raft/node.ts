@@ -344,7 +344,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
           this.raw.retryAppends();
         } catch (error) {
           // As in onMessages (this runs in a promise callback: never let it escape there).
-          this.fail(error instanceof Error ? error : new Error(String(error)));
+          this.fail(error);
           return;
         }
         this.scheduleReady();
@@ -664,7 +664,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       for (let i = 0; i < ticks; i++) this.raw.tick();
     } catch (error) {
       // As in onMessages: a failure of the core's storage while ticking is fatal.
-      this.fail(error instanceof Error ? error : new Error(String(error)));
+      this.fail(error);
       return;
     }
     for (const read of this.reads.values()) {
@@ -683,7 +683,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       for (const m of messages) this.raw.step(m);
     } catch (error) {
       // A storage failure while stepping (the entry reader's checks) is fatal, as every other.
-      this.fail(error instanceof Error ? error : new Error(String(error)));
+      this.fail(error);
       return;
     }
     this.scheduleReady();
@@ -711,7 +711,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
         await this.maybeSnapshot();
       }
     } catch (e) {
-      this.fail(e instanceof Error ? e : new Error(String(e)));
+      this.fail(e);
     } finally {
       this.processing = false;
     }
@@ -908,7 +908,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     if (captured === null) return;
     this.completing = this.completeSnapshot(captured)
       .catch((error: unknown) => {
-        if (!this.stopped) this.fail(error instanceof Error ? error : new Error(String(error)));
+        if (!this.stopped) this.fail(error);
       })
       .finally(() => {
         this.completing = null;
@@ -1101,8 +1101,9 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     this.reads.clear();
   }
 
-  private fail(error: Error): void {
+  private fail(cause: unknown): void {
     if (this.failure !== undefined) return;
+    const error = cause instanceof Error ? cause : new Error(String(cause));
     this.failure = error;
     this.log?.fatal({ err: error }, 'raft node failed: stopping (storage errors are never retried)');
     void this.stop();
