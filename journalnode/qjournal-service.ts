@@ -37,8 +37,8 @@ import {
   namespaceFieldCharsMax,
   writerIdPattern,
 } from './protocol/limits.ts';
-import { validateFramed } from './protocol/records.ts';
-import { recordCrcsMatchBatch } from './protocol/record-crcs.ts';
+import { checkBatchShape, validateFramed } from './protocol/records.ts';
+import { foldRecordCrcs } from './protocol/record-crcs.ts';
 import { loadJournalProtocol } from './protocol/load.ts';
 import type { QJournalHandlers } from './protocol/generated/qjournal/v1/QJournal.ts';
 import type { JournalRequest__Output } from './protocol/generated/qjournal/v1/JournalRequest.ts';
@@ -231,13 +231,21 @@ export function createQJournalHandlers(options: QJournalServiceOptions): QJourna
     const skipChecks = options.canarySkipAdmissionCrc === true;
     try {
       if (!skipChecks) {
-        // The framing first; then the batch's CRC, natively, and every record's CRC against it
-        // (protocol/record-crcs.ts). A record that fails is named by the record-by-record check.
-        validateFramed(request.records, request.firstTxId, request.count, false);
-        const batchCrc = crc32c(request.records);
+        // One walk over the record headers checks the framing (lengths, txids, count) and folds
+        // the records' CRCs into the batch's they vouch for (protocol/record-crcs.ts); then the
+        // batch's CRC, natively, from its bytes: every record's CRC is right when the two agree.
+        // A failure is named by the record-by-record check (validateFramed).
+        const { records, firstTxId, count } = request;
+        checkBatchShape(records.byteLength, firstTxId, count);
+        const folded = foldRecordCrcs(records, { firstTxId, count });
+        if (folded < 0) {
+          validateFramed(records, firstTxId, count, false);
+          throw new Error('records neither fold nor fail the framing check');
+        }
+        const batchCrc = crc32c(records);
         if (batchCrc !== request.crc32c) damaged = { ok: false, error: journalErrorWire('CORRUPT_RECORDS', 'batch checksum mismatch') };
-        else if (!recordCrcsMatchBatch(request.records, batchCrc)) {
-          validateFramed(request.records, request.firstTxId, request.count, true);
+        else if (folded !== batchCrc) {
+          validateFramed(records, firstTxId, count, true);
           damaged = { ok: false, error: journalErrorWire('CORRUPT_RECORDS', 'record checksums do not match the batch') };
         }
       }

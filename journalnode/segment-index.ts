@@ -36,20 +36,29 @@ export class SegmentIndex {
 
   /**
    * Note a batch of framed records appended at byte `offset`. Extends the index when it covers
-   * the file up to `offset`; otherwise the lazy scan will cover the batch later.
+   * the file up to `offset`; otherwise the lazy scan will cover the batch later. `framed` must
+   * have passed `validateFramed(framed, firstTxId, count)` (throws when it is not `count` whole
+   * records).
    */
   noteAppend(offset: number, framed: Uint8Array, firstTxId: number, count: number): void {
     if (offset !== this.coveredBytes || this.extending !== undefined) return;
+    // The batch passed validateFramed: its records are whole, their txids firstTxId + i. So
+    // the walk reads lengths only (no txid, no call per record).
+    const view = new DataView(framed.buffer, framed.byteOffset, framed.byteLength);
     let lastIndexed = this.offsets[this.offsets.length - 1]!;
-    scanRecordHeaders(framed, 0, (position) => {
-      const at = offset + position.offset;
-      if (at - lastIndexed >= segmentIndexIntervalBytes) {
-        this.txIds.push(position.txid);
-        this.offsets.push(at);
-        lastIndexed = at;
+    let at = 0;
+    let i = 0;
+    for (; i < count && at + recordHeaderBytes <= framed.byteLength; i += 1) {
+      if (offset + at - lastIndexed >= segmentIndexIntervalBytes) {
+        lastIndexed = offset + at;
+        this.txIds.push(firstTxId + i);
+        this.offsets.push(lastIndexed);
       }
-      return true;
-    });
+      at += recordHeaderBytes + view.getUint32(at, true);
+    }
+    if (i !== count || at !== framed.byteLength) {
+      throw new Error(`segment index: a batch of ${framed.byteLength} bytes noted as ${count} records (${i} found, ending at ${at})`);
+    }
     this.coveredBytes = offset + framed.byteLength;
     this.nextTxId = firstTxId + count;
   }

@@ -214,6 +214,21 @@ test('segments - streaming crosses chunk boundaries with large and small records
   t.is((await readSegmentFile(copy)).records.length, records.length - 1);
 });
 
+test('segments - noting an append indexes a record every interval with its txid, and refuses a batch that is not the records it claims', (t) => {
+  // 1,000 records of 1 KiB: an entry every 64 KiB, each at a record boundary with that record's txid.
+  const framed = frameRecords(500, Array.from({ length: 1000 }, (_, i) => Buffer.alloc(1008 + (i % 3) * 8, i & 0xff)));
+  const index = new SegmentIndex(500);
+  index.noteAppend(0, framed, 500, 1000);
+  t.true(index.entries >= Math.floor(framed.byteLength / segmentIndexIntervalBytes));
+  for (let txid = 500; txid < 1500; txid += 1) {
+    const { txid: floorTxId, offset } = index.floor(txid);
+    t.true(floorTxId <= txid && txid - floorTxId < 70, `floor of ${txid} is ${floorTxId}`);
+    t.is(framed.readUInt32LE(offset + 8), floorTxId, `the record at ${offset} has txid ${floorTxId}`);
+  }
+  t.throws(() => new SegmentIndex(500).noteAppend(0, framed, 500, 999), { message: /noted as 999 records/ });
+  t.throws(() => new SegmentIndex(500).noteAppend(0, framed.subarray(0, framed.byteLength - 1), 500, 1000), { message: /records/ });
+});
+
 test('segments - the sparse index finds any txid, built by appends or by a scan', async (t) => {
   const dir = await tempDir(t);
   const path = join(dir, inProgressFileName(1));

@@ -2,8 +2,9 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { crc32c } from '@node-rs/crc32';
-import { TABLE_AFTER_SAME_LENGTH, foldRecordCrcs, recordCrcsMatchBatch } from '../../journalnode/protocol/record-crcs.ts';
-import { frameRecords } from '../../journalnode/protocol/records.ts';
+import { TABLE_AFTER_SAME_LENGTH, foldRecordCrcs } from '../../journalnode/protocol/record-crcs.ts';
+import { frameRecords, validateFramed } from '../../journalnode/protocol/records.ts';
+import { recordBytesMax } from '../../journalnode/protocol/limits.ts';
 import { crc32cCombine, crc32cCombineByTable, crc32cCombineShifted, crc32cShift, crc32cShiftTable, crc32cUpdate } from '../../raft/crc32c.ts';
 
 const edits = fc.array(
@@ -56,7 +57,7 @@ test('record crcs - the fold of the record CRCs is the CRC of the framed bytes, 
       for (const records of batches) {
         const framed = frameRecords(1, records);
         t.is(foldRecordCrcs(framed), crc32c(framed));
-        t.true(recordCrcsMatchBatch(framed, crc32c(framed)));
+        t.is(foldRecordCrcs(framed, { firstTxId: 1, count: records.length }), crc32c(framed));
       }
     }),
     { numRuns: 300 },
@@ -70,15 +71,63 @@ test('record crcs - a well framed batch matches its CRC; any flipped bit, or ano
   fc.assert(
     fc.property(fc.oneof(edits, runsOfLengths), fc.nat(), (records, pick) => {
       const framed = frameRecords(1, records);
-      t.true(recordCrcsMatchBatch(framed, crc32c(framed)));
-      t.false(recordCrcsMatchBatch(framed, (crc32c(framed) ^ 1) >>> 0));
+      t.is(foldRecordCrcs(framed), crc32c(framed));
+      t.not(foldRecordCrcs(framed), (crc32c(framed) ^ 1) >>> 0);
       // A writer that got one record's CRC (or the bytes under it) wrong, and then computed the
       // batch's CRC over what it sent: the batch CRC matches the bytes, the records do not.
       const damaged = Buffer.from(framed);
       const bit = pick % (damaged.length * 8);
       damaged[bit >> 3]! ^= 1 << (bit & 7);
-      t.false(recordCrcsMatchBatch(damaged, crc32c(damaged)), `bit ${bit} of ${damaged.length} bytes`);
+      t.not(foldRecordCrcs(damaged), crc32c(damaged), `bit ${bit} of ${damaged.length} bytes`);
     }),
     { numRuns: 300 },
   );
+});
+
+/** Whether `validateFramed` without checksums accepts the batch. */
+function framingAccepted(framed: Buffer, firstTxId: number, count: number): boolean {
+  try {
+    validateFramed(framed, firstTxId, count, false);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('record crcs - with the expected records, the fold accepts exactly the batches the framing check accepts', (t) => {
+  // The leader's admission folds once and trusts the fold for the framing: both must agree on
+  // every batch, damaged in its headers or not (and validateFramed's fast walk with its slow one,
+  // which names the fault: a batch the fast walk refuses must make the slow one throw).
+  const header = fc.constantFrom(0, 4, 8, 12);
+  fc.assert(
+    fc.property(fc.oneof(edits, runsOfLengths), fc.integer({ min: 1, max: 2 ** 40 }), fc.nat(), header, fc.nat(0xffff_ffff), fc.integer({ min: -1, max: 1 }), (records, firstTxId, pick, field, value, countDelta) => {
+      const framed = frameRecords(firstTxId, records);
+      const count = Math.max(1, records.length + countDelta);
+      // Overwrite one header field of one record with another value.
+      const damaged = Buffer.from(framed);
+      let at = 0;
+      for (let k = pick % records.length; k > 0; k -= 1) at += 16 + damaged.readUInt32LE(at);
+      damaged.writeUInt32LE(value, at + field);
+      for (const batch of [framed, damaged]) {
+        const folded = foldRecordCrcs(batch, { firstTxId, count });
+        t.is(folded >= 0, framingAccepted(batch, firstTxId, count), `field ${field} of record ${pick % records.length} set to ${value}, count ${count}`);
+        if (folded >= 0) t.is(folded, foldRecordCrcs(batch));
+      }
+      t.is(foldRecordCrcs(framed, { firstTxId: firstTxId + 1, count: records.length }), -1, 'txids from another first txid');
+    }),
+    { numRuns: 500 },
+  );
+  // A record longer than the limit folds without expectations, not with them.
+  const big = Buffer.alloc(16 + recordBytesMax + 1, 1);
+  big.writeUInt32LE(recordBytesMax + 1, 0);
+  big.writeUInt32LE(1, 8);
+  big.writeUInt32LE(0, 12);
+  big.writeUInt32LE(crc32c(big.subarray(8)), 4);
+  t.true(foldRecordCrcs(big) >= 0);
+  t.is(foldRecordCrcs(big, { firstTxId: 1, count: 1 }), -1);
+  // A txid's high word counts: 2^32 + 1 is not 1.
+  const high = frameRecords(2 ** 32 + 1, [Buffer.from('x')]);
+  t.true(foldRecordCrcs(high, { firstTxId: 2 ** 32 + 1, count: 1 }) >= 0);
+  t.is(foldRecordCrcs(high, { firstTxId: 1, count: 1 }), -1);
+  t.false(framingAccepted(high, 1, 1));
 });
