@@ -121,7 +121,7 @@ const settings: BenchSettings = {
   footprintSeconds: numberFlag('footprint-seconds', values['footprint-seconds'], quick ? 3 : 300),
   footprintEditsPerSecond: numberFlag('footprint-rate', values['footprint-rate'], 5_000),
   footprintSampleMs: quick ? 250 : 1_000,
-  segmentEdits: 100_000,
+  segmentEdits: 1_000_000,
   failoverRounds: numberFlag('failover-rounds', values['failover-rounds'], quick ? 1 : 3),
   failoverSteadyMs: quick ? 300 : 1_500,
   electionTtlMs: 2_000,
