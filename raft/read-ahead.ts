@@ -54,8 +54,8 @@ export interface ReadAheadOptions {
   readableThrough(): number;
   /** A read ended with entries: the core may now send what it could not. */
   onReadable(): void;
-  /** A read failed while its entries were still in the WAL: a storage failure. */
-  onFailure(error: Error): void;
+  /** A read failed while its entries were still in the WAL: a storage failure (what was thrown). */
+  onFailure(error: unknown): void;
   readonly windowBytes?: number;
   readonly cacheBytesMax?: number;
 }
@@ -157,7 +157,7 @@ export class EntryReadAhead {
         if (generation !== this.generation) return;
         this.reading.delete(lo);
         if (!this.options.source.holds(lo)) return; // compacted meanwhile (see the module comment)
-        this.options.onFailure(error instanceof Error ? error : new Error(String(error)));
+        this.options.onFailure(error);
       },
     );
   }

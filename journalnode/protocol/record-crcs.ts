@@ -55,7 +55,7 @@ export interface ExpectedRecords {
  * CRC is right. -1 when `framed` is not a sequence of whole records (a length runs past the end,
  * or bytes are left over), and, with `expected`, when the records are not `expected.count`
  * records of at most {@link recordBytesMax} bytes with txids `expected.firstTxId ..` (the checks
- * of `validateFramed` without checksums, in the same walk over the headers).
+ * of {@link framingHolds}, in the same walk over the headers).
  *
  * Equal to the batch's CRC computed from its bytes exactly when every record's CRC is right:
  * one wrong record CRC changes the fold for certain (a combine multiplies by x^(8n) modulo the
@@ -63,9 +63,29 @@ export interface ExpectedRecords {
  * collision, 2^-32.
  */
 export function foldRecordCrcs(framed: Uint8Array, expected?: ExpectedRecords): number {
+  return walkHeaders(framed, expected, true);
+}
+
+/**
+ * True when `framed` holds exactly `count` whole records with txids `firstTxId ..` and lengths
+ * within {@link recordBytesMax} (CRCs not read): the framing check of `validateFramed`
+ * (protocol/records.ts) in one walk, without a call per record.
+ */
+export function framingHolds(framed: Uint8Array, firstTxId: number, count: number): boolean {
+  return walkHeaders(framed, { firstTxId, count }, false) >= 0;
+}
+
+/**
+ * The one walk over a batch's record headers: the framing checks (with `expected`), and the
+ * fold of the record CRCs when `fold` (else 0 for a batch that passes). -1 on a failed check.
+ */
+function walkHeaders(framed: Uint8Array, expected: ExpectedRecords | undefined, fold: boolean): number {
   const view = new DataView(framed.buffer, framed.byteOffset, framed.byteLength);
   const lengthMax = expected === undefined ? Number.POSITIVE_INFINITY : recordBytesMax;
-  let txid = expected?.firstTxId ?? 0;
+  const recordsMax = expected === undefined ? Number.POSITIVE_INFINITY : expected.count;
+  // The expected txid as its two 32-bit words, counted up without a division per record.
+  let low = expected === undefined ? 0 : expected.firstTxId % TWO_POW_32;
+  let high = expected === undefined ? 0 : Math.floor(expected.firstTxId / TWO_POW_32);
   let records = 0;
   let crc = 0;
   let at = 0;
@@ -75,27 +95,30 @@ export function foldRecordCrcs(framed: Uint8Array, expected?: ExpectedRecords): 
   let table: Uint32Array | undefined;
   while (at + recordHeaderBytes <= framed.byteLength) {
     const length = view.getUint32(at, true);
-    if (length > framed.byteLength - at - recordHeaderBytes || length > lengthMax) return -1;
+    if (length > framed.byteLength - at - recordHeaderBytes || length > lengthMax || ++records > recordsMax) return -1;
     if (expected !== undefined) {
-      if (view.getUint32(at + 8, true) !== txid % TWO_POW_32 || view.getUint32(at + 12, true) !== Math.floor(txid / TWO_POW_32)) return -1;
-      txid += 1;
+      if (view.getUint32(at + 8, true) !== low || view.getUint32(at + 12, true) !== high) return -1;
+      if (++low === TWO_POW_32) {
+        low = 0;
+        high += 1;
+      }
     }
-    records += 1;
-    const covered = length + recordHeaderBytes - UNCOVERED_HEADER_BYTES;
-    if (covered !== shiftedBytes) {
-      shiftedBytes = covered;
-      shift = crc32cShift(covered);
-      sameLength = 0;
-      table = covered === tableCoveredBytes ? keptTable : undefined;
-    } else if (table === undefined && ++sameLength === TABLE_AFTER_SAME_LENGTH) {
-      table = tableFor(covered, shift);
+    if (fold) {
+      const covered = length + recordHeaderBytes - UNCOVERED_HEADER_BYTES;
+      if (covered !== shiftedBytes) {
+        shiftedBytes = covered;
+        shift = crc32cShift(covered);
+        sameLength = 0;
+        table = covered === tableCoveredBytes ? keptTable : undefined;
+      } else if (table === undefined && ++sameLength === TABLE_AFTER_SAME_LENGTH) {
+        table = tableFor(covered, shift);
+      }
+      crc = crc32cUpdate(crc, framed, at, at + UNCOVERED_HEADER_BYTES);
+      const recordCrc = view.getUint32(at + 4, true);
+      crc = table !== undefined ? crc32cCombineByTable(crc, recordCrc, table) : crc32cCombineShifted(crc, recordCrc, shift);
     }
-    crc = crc32cUpdate(crc, framed, at, at + UNCOVERED_HEADER_BYTES);
-    const recordCrc = view.getUint32(at + 4, true);
-    crc = table !== undefined ? crc32cCombineByTable(crc, recordCrc, table) : crc32cCombineShifted(crc, recordCrc, shift);
     at += recordHeaderBytes + length;
   }
   if (at !== framed.byteLength || (expected !== undefined && records !== expected.count)) return -1;
   return crc;
 }
-

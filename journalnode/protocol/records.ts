@@ -13,6 +13,7 @@
  */
 import { crc32c } from '@node-rs/crc32';
 import { crc32cUpdate } from '../../raft/crc32c.ts';
+import { framingHolds } from './record-crcs.ts';
 import { CorruptRecordsError, InvalidArgumentError } from './errors.ts';
 import { batchBytesMax, batchRecordsMax, recordBytesMax, recordHeaderBytes } from './limits.ts';
 
@@ -202,7 +203,8 @@ export function parseRecordsPrefix(bytes: Uint8Array, options: ParseRecordsOptio
 export function validateFramed(bytes: Uint8Array, firstTxId: number, count: number, checksums = true): void {
   checkBatchShape(bytes.byteLength, firstTxId, count);
   const buf = asBuffer(bytes);
-  // Framing only: one tight walk over the headers; any anomaly is named by the walk below.
+  // Framing only: one tight walk over the headers (record-crcs.ts); any anomaly is named by the
+  // walk below.
   if (!checksums && framingHolds(buf, firstTxId, count)) return;
   let offset = 0;
   for (let i = 0; i < count; i += 1) {
@@ -214,31 +216,6 @@ export function validateFramed(bytes: Uint8Array, firstTxId: number, count: numb
   if (offset !== buf.byteLength) {
     throw new CorruptRecordsError({ offset }, `${buf.byteLength - offset} bytes after the last of ${count} records`);
   }
-}
-
-/**
- * True when `buf` holds exactly `count` whole records with txids `firstTxId ..` and lengths
- * within {@link recordBytesMax} (CRCs not read). The fast path of {@link validateFramed}: no
- * call per record, and a txid compared as its two words.
- */
-function framingHolds(buf: Buffer, firstTxId: number, count: number): boolean {
-  const end = buf.byteLength;
-  let offset = 0;
-  let low = firstTxId % twoPow32;
-  let high = Math.floor(firstTxId / twoPow32);
-  for (let i = 0; i < count; i += 1) {
-    if (end - offset < recordHeaderBytes) return false;
-    const length = buf.readUInt32LE(offset);
-    if (length > recordBytesMax || end - offset - recordHeaderBytes < length) return false;
-    if (buf.readUInt32LE(offset + 8) !== low || buf.readUInt32LE(offset + 12) !== high) return false;
-    offset += recordHeaderBytes + length;
-    low += 1;
-    if (low === twoPow32) {
-      low = 0;
-      high += 1;
-    }
-  }
-  return offset === end;
 }
 
 /**

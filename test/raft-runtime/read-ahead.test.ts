@@ -21,7 +21,7 @@ function fixture(last = 100, options: { windowBytes?: number; cacheBytesMax?: nu
   const terms = new Map<number, number>();
   for (let i = 1; i <= last; i++) terms.set(i, 1);
   let holdsFrom = 1;
-  const events = { readable: 0, failures: [] as Error[] };
+  const events = { readable: 0, failures: [] as unknown[] };
   const source: ReadAheadSource = {
     readEntries: (lo, hi, bytesMax) =>
       new Promise<Entry[]>((resolve, reject) => {
@@ -121,7 +121,7 @@ test('read-ahead - a failed read is a storage failure, unless its entries were c
   await Promise.resolve();
   await Promise.resolve();
   t.is(events.failures.length, 1);
-  t.regex(events.failures[0]!.message, /crc32c mismatch/);
+  t.regex((events.failures[0] as Error).message, /crc32c mismatch/);
   // A node that stops leading drops what it holds and what it is reading.
   t.throws(() => readAhead.read(60, 70));
   readAhead.clear();
